@@ -1,0 +1,70 @@
+"""The one place this site talks to Stripe.
+
+Each function makes one call through the official `stripe` library and returns plain
+data, so the rest of the code (and its tests) never handles Stripe objects or the
+network. Tests point STRIPE_API_BASE at a local stub server and see the exact
+parameters Stripe would receive.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import stripe
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Events older than this are refused even with a valid signature (replay protection).
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class StripeUnavailable(Exception):
+    """Stripe could not be reached or refused the request. The message is for logs only."""
+
+
+class InvalidSignature(Exception):
+    """A webhook body that Stripe did not sign with our endpoint's secret."""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+def _client():
+    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses=base_addresses,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+    )
+
+
+def create_checkout_session(params, *, idempotency_key):
+    try:
+        session = _client().v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return CheckoutSession(id=session.id, url=session.url)
+
+
+def verify_signature(payload: bytes, signature_header):
+    """Raise InvalidSignature unless Stripe signed this exact body recently."""
+    try:
+        payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(
+            payload,
+            signature_header,
+            settings.STRIPE_WEBHOOK_SECRET,
+            tolerance=SIGNATURE_TOLERANCE_SECONDS,
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidSignature(str(exc)) from exc
+
+
+def sign_payload(payload: str) -> str:
+    """A Stripe-Signature header for a body, as Stripe computes it (simulated checkout)."""
+    return stripe.WebhookSignature.generate_signature_header(payload, settings.STRIPE_WEBHOOK_SECRET)

@@ -1,0 +1,132 @@
+import logging
+
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django.views.generic import ListView
+
+from donations import services, stripe_gateway, webhooks
+from donations.forms import DonateForm
+from donations.models import Gift, Project
+
+logger = logging.getLogger(__name__)
+
+SESSION_GIFTS_KEY = "gift_ids"
+
+
+def remember_gift(request, gift):
+    """Let this browser (and only this one) see the gift's details on the thank-you page."""
+    ids = request.session.get(SESSION_GIFTS_KEY, [])
+    request.session[SESSION_GIFTS_KEY] = (ids + [str(gift.public_id)])[-20:]
+
+
+def gift_belongs_to_browser(request, gift):
+    return str(gift.public_id) in request.session.get(SESSION_GIFTS_KEY, [])
+
+
+class ProjectListView(ListView):
+    template_name = "donations/project_list.html"
+    context_object_name = "projects"
+
+    def get_queryset(self):
+        return Project.objects.with_totals().order_by("status", "position", "title")
+
+
+def project_detail(request, slug):
+    project = get_object_or_404(Project.objects.with_totals(), slug=slug)
+    stories = project.stories.published().order_by("-publish_at")[:12]
+    donors = project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]
+    return render(
+        request,
+        "donations/project_detail.html",
+        {"project": project, "stories": stories, "public_donors": donors},
+    )
+
+
+def donate(request):
+    if not services.giving_is_configured():
+        return render(request, "donations/not_configured.html", status=503)
+
+    if request.method == "POST":
+        form = DonateForm(request.POST)
+        if form.is_valid():
+            gift = form.create_gift()
+            remember_gift(request, gift)
+            try:
+                checkout_url = services.start_checkout(request, gift)
+            except stripe_gateway.StripeUnavailable:
+                return render(
+                    request,
+                    "donations/checkout_unavailable.html",
+                    {"resubmit": [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"]},
+                    status=503,
+                )
+            return HttpResponseRedirect(checkout_url, status=303)
+        return render(request, "donations/donate.html", {"form": form})
+
+    initial = {"amount_preset": "5000"}
+    resume = request.GET.get("resume", "")
+    gift = _browser_gift(request, public_id=resume) if resume else None
+    if gift is not None:
+        initial = DonateForm.initial_from_gift(gift)
+    else:
+        project_slug = request.GET.get("project")
+        general_fund = Project.general_fund()
+        if project_slug:
+            initial["project"] = project_slug
+        elif general_fund:
+            initial["project"] = general_fund.slug
+    return render(request, "donations/donate.html", {"form": DonateForm(initial=initial)})
+
+
+def _browser_gift(request, *, public_id=None, session_id=None):
+    gifts = Gift.objects.select_related("project")
+    try:
+        if public_id:
+            gift = gifts.filter(public_id=public_id).first()
+        else:
+            gift = gifts.filter(stripe_checkout_session_id=session_id).first()
+    except ValueError:  # not a UUID
+        return None
+    if gift is None or not gift_belongs_to_browser(request, gift):
+        return None
+    return gift
+
+
+def thanks(request):
+    session_id = request.GET.get("session_id", "")[:255]
+    gift = _browser_gift(request, session_id=session_id) if session_id else None
+    context = {"gift": gift}
+    if gift is not None and gift.is_paid:
+        context["stories"] = gift.project.stories.published().order_by("-publish_at")[:3]
+    return render(request, "donations/thanks.html", context)
+
+
+def simulated_checkout(request, session_id):
+    gift = services.find_simulated_gift(session_id)
+    if gift is None:
+        raise Http404("No such simulated checkout.")
+    if request.method == "POST":
+        if request.POST.get("action") == "pay" and not gift.is_paid:
+            services.pay_simulated_checkout(gift)
+            return redirect(f"{reverse('donations:thanks')}?session_id={session_id}")
+        return redirect(f"{reverse('donations:donate')}?resume={gift.public_id}")
+    return render(request, "donations/simulated_checkout.html", {"gift": gift})
+
+
+@csrf_exempt  # Stripe cannot send a CSRF token; the signature check stands in for it.
+@require_POST
+def stripe_webhook(request):
+    try:
+        event = webhooks.receive(request.body, request.headers.get("Stripe-Signature"))
+    except (stripe_gateway.InvalidSignature, webhooks.InvalidEvent) as exc:
+        logger.warning("Refused a webhook delivery: %s", exc)
+        return HttpResponseBadRequest("Invalid payload or signature.")
+    try:
+        webhooks.process(event)
+    except Exception:
+        # A 5xx makes Stripe deliver the event again later; it is also kept for replay.
+        return HttpResponse("Event stored; processing failed.", status=500)
+    return HttpResponse("OK")

@@ -1,0 +1,45 @@
+from django import template
+from django.core.files.storage import default_storage
+from django.utils.html import format_html, format_html_join
+
+from donations.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(amount_minor, currency):
+    """{{ gift.amount_minor|money:gift.currency }} → $5,000"""
+    if amount_minor is None:
+        return ""
+    return format_money(int(amount_minor), currency)
+
+
+@register.simple_tag
+def responsive_image(obj, sizes="100vw", max_width=None, css_class="", eager=False):
+    """An <img> with a WebP srcset from the object's stored renditions.
+
+    Width and height are set so the page does not shift while the picture loads.
+    `max_width` picks the largest rendition the src falls back to.
+    """
+    renditions = obj.renditions
+    if not renditions:
+        return ""
+    usable = [r for r in renditions if max_width is None or r["width"] <= int(max_width)] or renditions[:1]
+    fallback = usable[-1]
+    srcset = ", ".join(f"{default_storage.url(r['name'])} {r['width']}w" for r in usable)
+    attrs = {
+        "src": default_storage.url(fallback["name"]),
+        "srcset": srcset,
+        "sizes": sizes,
+        "width": fallback["width"],
+        "height": fallback["height"],
+        "alt": obj.image_alt,
+        "loading": "eager" if eager else "lazy",
+        "decoding": "async",
+    }
+    if eager:
+        attrs["fetchpriority"] = "high"
+    if css_class:
+        attrs["class"] = css_class
+    return format_html("<img {}>", format_html_join(" ", '{}="{}"', attrs.items()))

@@ -1,0 +1,24 @@
+"""Settings for the test suite: production settings with test doubles for the outside world."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-used-anywhere-else")
+os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_suite_key")
+os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_suite_secret")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SITE_URL", "http://testserver")
+
+from podari.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = tempfile.mkdtemp(prefix="podari-test-media-")
+# Tests never wait on a retry to a server that is not there.
+STRIPE_MAX_NETWORK_RETRIES = 0

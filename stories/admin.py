@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from markdownx.admin import MarkdownxModelAdmin
+
+from stories.models import Story
+
+
+@admin.register(Story)
+class StoryAdmin(MarkdownxModelAdmin):
+    list_display = ["title", "status", "publish_at", "project_list", "is_live"]
+    list_filter = ["status", "publish_at", "projects"]
+    search_fields = ["title", "summary", "body", "author_name"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "publish_at"
+    filter_horizontal = ["projects"]
+    readonly_fields = ["preview_link"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "author_name"]}),
+        ("Picture", {"fields": ["image", "image_alt"]}),
+        ("Story", {"fields": ["body"]}),
+        ("Publishing", {"fields": ["status", "publish_at", "projects", "preview_link"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("projects")
+
+    @admin.display(description="projects")
+    def project_list(self, story):
+        return ", ".join(project.title for project in story.projects.all())
+
+    @admin.display(description="on the site now", boolean=True)
+    def is_live(self, story):
+        return story.is_public
+
+    @admin.display(description="preview")
+    def preview_link(self, story):
+        if not story.pk:
+            return "Save the story first, then preview it here."
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Preview this story as donors will see it</a>',
+            reverse("stories:preview", args=[story.pk]),
+        )

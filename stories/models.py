@@ -1,0 +1,90 @@
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from markdownx.models import MarkdownxField
+
+from donations.models import Project
+from podari.markdown import render_markdown
+from podari.models import ImageWithRenditions
+
+
+class StoryQuerySet(models.QuerySet):
+    def published(self):
+        """Stories the public may see: published, and dated now or earlier.
+
+        A story scheduled for later appears by itself when its time comes; no job runs.
+        """
+        return self.filter(status=Story.Status.PUBLISHED, publish_at__lte=timezone.now())
+
+
+class Story(ImageWithRenditions):
+    """An impact story: what gifts paid for, linked to the projects it reports on."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.CharField(
+        max_length=300, help_text="One or two sentences for lists, feeds and link previews."
+    )
+    body = MarkdownxField(help_text="Markdown. Drag an image into the editor to upload it.")
+    body_html = models.TextField(editable=False, blank=True)
+    author_name = models.CharField(max_length=120, default="Podari.Life team")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    publish_at = models.DateTimeField(
+        "publish date",
+        default=timezone.now,
+        db_index=True,
+        help_text="A published story dated in the future stays hidden until then.",
+    )
+    projects = models.ManyToManyField(
+        Project, related_name="stories", blank=True, help_text="The projects this story reports on."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at", "-pk"]
+        verbose_name_plural = "stories"
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.body_html = render_markdown(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("stories:detail", args=[self.slug])
+
+    @property
+    def is_public(self):
+        return self.status == self.Status.PUBLISHED and self.publish_at <= timezone.now()
+
+    def previous_story(self):
+        return (
+            Story.objects.published()
+            .filter(
+                models.Q(publish_at__lt=self.publish_at)
+                | models.Q(publish_at=self.publish_at, pk__lt=self.pk)
+            )
+            .order_by("-publish_at", "-pk")
+            .only("title", "slug")
+            .first()
+        )
+
+    def next_story(self):
+        return (
+            Story.objects.published()
+            .filter(
+                models.Q(publish_at__gt=self.publish_at)
+                | models.Q(publish_at=self.publish_at, pk__gt=self.pk)
+            )
+            .order_by("publish_at", "pk")
+            .only("title", "slug")
+            .first()
+        )

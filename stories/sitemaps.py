@@ -1,0 +1,38 @@
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from donations.models import Project
+from stories.models import Story
+
+
+class StorySitemap(Sitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        return Story.objects.published().only("slug", "updated_at")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+class ProjectSitemap(Sitemap):
+    changefreq = "weekly"
+
+    def items(self):
+        return Project.objects.only("slug", "updated_at")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+class PageSitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return ["stories:home", "stories:list", "donations:project_list", "donations:donate"]
+
+    def location(self, item):
+        return reverse(item)
+
+
+SITEMAPS = {"pages": PageSitemap, "stories": StorySitemap, "projects": ProjectSitemap}

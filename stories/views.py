@@ -1,0 +1,56 @@
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+from django.views.generic import ListView
+
+from donations.models import Project
+from stories.models import Story
+
+
+def _with_projects(stories):
+    return stories.prefetch_related(Prefetch("projects", queryset=Project.objects.with_totals()))
+
+
+def home(request):
+    featured = (
+        Project.objects.with_totals()
+        .accepting_gifts()
+        .order_by("-is_featured", "is_general_fund", "position")
+        .first()
+    )
+    stories = Story.objects.published().prefetch_related("projects")[:6]
+    return render(request, "stories/home.html", {"featured_project": featured, "stories": stories})
+
+
+class StoryListView(ListView):
+    template_name = "stories/story_list.html"
+    context_object_name = "stories"
+    paginate_by = 9
+
+    def get_queryset(self):
+        return Story.objects.published().prefetch_related("projects")
+
+
+def _render_story(request, story, *, preview=False):
+    return render(
+        request,
+        "stories/story_detail.html",
+        {
+            "story": story,
+            "previous_story": story.previous_story(),
+            "next_story": story.next_story(),
+            "preview": preview,
+        },
+    )
+
+
+def story_detail(request, slug):
+    story = get_object_or_404(_with_projects(Story.objects.published()), slug=slug)
+    return _render_story(request, story)
+
+
+@staff_member_required
+def story_preview(request, pk):
+    """Staff see a draft or scheduled story exactly as it will look, marked as a preview."""
+    story = get_object_or_404(_with_projects(Story.objects.all()), pk=pk)
+    return _render_story(request, story, preview=True)
