@@ -61,7 +61,8 @@ def verify_signature(payload: bytes, signature_header):
             settings.STRIPE_WEBHOOK_SECRET,
             tolerance=SIGNATURE_TOLERANCE_SECONDS,
         )
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, TypeError) as exc:
+        # TypeError: a header with non-ASCII characters cannot even be compared.
         raise InvalidSignature(str(exc)) from exc
 
 

@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.views.generic import ListView
 from donations import services, stripe_gateway, webhooks
 from donations.forms import DonateForm
 from donations.models import Gift, Project
+from podari.ratelimit import client_ip, over_limit
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ def donate(request):
         return render(request, "donations/not_configured.html", status=503)
 
     if request.method == "POST":
+        if _too_many_attempts(request):
+            return render(request, "donations/rate_limited.html", status=429, headers={"Retry-After": "60"})
         form = DonateForm(request.POST)
         if form.is_valid():
             gift = form.create_gift()
@@ -79,6 +83,21 @@ def donate(request):
         elif general_fund:
             initial["project"] = general_fund.slug
     return render(request, "donations/donate.html", {"form": DonateForm(initial=initial)})
+
+
+def _too_many_attempts(request):
+    window = settings.DONATE_RATE_LIMIT_WINDOW_SECONDS
+    ip_over = over_limit(
+        "donate-ip", client_ip(request), limit=settings.DONATE_RATE_LIMIT_PER_IP, window_seconds=window
+    )
+    email = request.POST.get("donor_email", "")[:254]
+    email_over = bool(email) and over_limit(
+        "donate-email", email, limit=settings.DONATE_RATE_LIMIT_PER_EMAIL, window_seconds=window
+    )
+    if ip_over or email_over:
+        logger.warning("Donate form rate limit reached (ip=%s)", ip_over)
+        return True
+    return False
 
 
 def _browser_gift(request, *, public_id=None, session_id=None):

@@ -22,3 +22,12 @@ STORAGES = {
 MEDIA_ROOT = tempfile.mkdtemp(prefix="podari-test-media-")
 # Tests never wait on a retry to a server that is not there.
 STRIPE_MAX_NETWORK_RETRIES = 0
+# Pages are measured and checked as built; tests of the page cache switch it on.
+PAGE_CACHE_ENABLED = False
+# The test client's login() passes no request, which django-axes requires; its own
+# tests put the axes backend back.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# WhiteNoise serves straight from the app folders, as runserver does; no collectstatic needed.
+STATIC_ROOT = tempfile.mkdtemp(prefix="podari-test-static-")
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

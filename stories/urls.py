@@ -1,14 +1,15 @@
 from django.urls import path
 
+from podari.page_cache import public_page
 from stories import views
 from stories.feeds import LatestStoriesFeed
 
 app_name = "stories"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("stories/", views.StoryListView.as_view(), name="list"),
+    path("", public_page(views.home), name="home"),
+    path("stories/", public_page(views.StoryListView.as_view()), name="list"),
     path("stories/feed/", LatestStoriesFeed(), name="feed"),
     path("stories/preview/<int:pk>/", views.story_preview, name="preview"),
-    path("stories/<slug:slug>/", views.story_detail, name="detail"),
+    path("stories/<slug:slug>/", public_page(views.story_detail), name="detail"),
 ]

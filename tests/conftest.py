@@ -36,6 +36,16 @@ def image_upload(name="picture.png", size=(1200, 800), color=(200, 90, 90), imag
     return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counters and cached pages never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # Factories
 
 
