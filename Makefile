@@ -39,3 +39,8 @@ check: install
 
 ci:
 	bash .ci/run
+
+# Load test on this machine: PostgreSQL and Redis on 127.0.0.1, gunicorn, wrk; about 5 minutes.
+# Prints one table and writes it to bench/results.md (see bench/run.py). Fails if a bar is missed.
+bench: install
+	$(BIN)/python bench/run.py

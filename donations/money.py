@@ -4,7 +4,8 @@ This module is the one place that knows how many decimals a currency has, and tu
 minor units into words for people. Nothing here touches floats.
 """
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from babel.numbers import format_currency
 
@@ -33,6 +34,11 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 # Stripe's three-decimal currencies.
 THREE_DECIMAL_CURRENCIES = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 
+# ASCII digits, commas only between thousands, at most one decimal point. Decimal() alone
+# would also take "1e3", "-5", "1_000" and other scripts' digits; stripping every comma
+# would read a decimal comma ("12,50") as 1250.
+PLAIN_AMOUNT = re.compile(r"([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]*)?|\.[0-9]+")
+
 
 def decimals_for(currency: str) -> int:
     currency = currency.lower()
@@ -52,15 +58,12 @@ def parse_major_amount(text: str, currency: str) -> int:
 
     Raises ValueError with a message fit for the donor when it is not an amount.
     """
-    cleaned = (text or "").strip().replace(",", "").replace("$", "").replace(" ", "")
+    cleaned = (text or "").strip().replace("$", "").replace(" ", "")
     if not cleaned:
         raise ValueError("Enter an amount.")
-    try:
-        major = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError("Enter the amount as a number, like 50 or 12.50.") from None
-    if not major.is_finite():
+    if not PLAIN_AMOUNT.fullmatch(cleaned):
         raise ValueError("Enter the amount as a number, like 50 or 12.50.")
+    major = Decimal(cleaned.replace(",", ""))
     places = decimals_for(currency)
     minor = major.scaleb(places)
     if minor != minor.to_integral_value():

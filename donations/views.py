@@ -1,6 +1,7 @@
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -53,7 +54,9 @@ def donate(request):
 
     if request.method == "POST":
         if _too_many_attempts(request):
-            return render(request, "donations/rate_limited.html", status=429, headers={"Retry-After": "60"})
+            response = render(request, "donations/rate_limited.html", status=429)
+            response["Retry-After"] = str(settings.DONATE_RATE_LIMIT_WINDOW_SECONDS)
+            return response
         form = DonateForm(request.POST)
         if form.is_valid():
             gift = form.create_gift()
@@ -107,7 +110,7 @@ def _browser_gift(request, *, public_id=None, session_id=None):
             gift = gifts.filter(public_id=public_id).first()
         else:
             gift = gifts.filter(stripe_checkout_session_id=session_id).first()
-    except ValueError:  # not a UUID
+    except (ValueError, ValidationError):  # not a UUID
         return None
     if gift is None or not gift_belongs_to_browser(request, gift):
         return None

@@ -52,7 +52,7 @@ def process(event: StripeEvent) -> StripeEvent:
     after recording it on the event, so the caller can answer 5xx and Stripe retries."""
     try:
         with transaction.atomic():
-            event = StripeEvent.objects.select_for_update().get(pk=event.pk)
+            event = StripeEvent.objects.get(pk=event.pk)
             if event.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
                 return event
             handler = HANDLERS.get(event.type)
@@ -90,8 +90,13 @@ def _locked_gift(*, session_id=None, gift_id=None, payment_intent_id=None):
             return gift
     if gift_id and str(gift_id).isdigit():
         gift = gifts.filter(pk=int(gift_id)).first()
-        # A gift already tied to another checkout session is not this one.
-        if gift and gift.stripe_checkout_session_id in (None, session_id):
+        # A gift already tied to another checkout session or payment is not this one. A
+        # charge names no session: its refund may arrive before the session's completion.
+        if gift and session_id and gift.stripe_checkout_session_id not in (None, session_id):
+            gift = None
+        if gift and payment_intent_id and gift.stripe_payment_intent_id not in (None, payment_intent_id):
+            gift = None
+        if gift:
             return gift
     if payment_intent_id:
         return gifts.filter(stripe_payment_intent_id=payment_intent_id).first()

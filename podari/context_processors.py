@@ -2,4 +2,7 @@ from django.conf import settings
 
 
 def site(request):
-    return {"SITE_NAME": settings.SITE_NAME}
+    # Canonical and OpenGraph URLs use the configured public address when there is one,
+    # so a page reached through another host name still names the real one.
+    origin = settings.SITE_URL or f"{request.scheme}://{request.get_host()}"
+    return {"SITE_NAME": settings.SITE_NAME, "SITE_ORIGIN": origin}

@@ -21,6 +21,10 @@ RENDITION_WIDTHS = (480, 960, 1600)
 
 def validate_image_file(upload):
     """Reject non-images, oversized files and decompression bombs with a clear message."""
+    if getattr(upload, "_committed", False):
+        # Already in storage, so checked when it was uploaded. Saving a story without a new
+        # picture must not fetch and decode the original again (its file may be closed).
+        return
     size = getattr(upload, "size", None)
     if size is not None and size > settings.IMAGE_UPLOAD_MAX_BYTES:
         raise ValidationError(
@@ -46,6 +50,11 @@ def validate_image_file(upload):
                         params={"width": width, "height": height},
                     )
                 image.verify()
+            # verify() decodes no pixels, and a truncated JPEG passes it; decoding them now
+            # fails here with a clear message rather than later, while making renditions.
+            upload.seek(position or 0)
+            with Image.open(upload) as image:
+                image.load()
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

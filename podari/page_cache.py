@@ -10,7 +10,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
+
+from stories.models import Story
 
 VERSION_KEY = "page-cache:content-version"
 
@@ -66,8 +69,19 @@ class PublicPageCacheMiddleware:
         response = self.get_response(request)
         if response.status_code == 200 and not response.cookies and not response.streaming:
             patch_cache_control(response, public=True, max_age=settings.PAGE_CACHE_BROWSER_SECONDS)
-            cache.set(key, response, settings.PAGE_CACHE_SECONDS)
+            timeout = self._timeout()
+            if timeout > 0:
+                cache.set(key, response, timeout)
         return response
+
+    def _timeout(self):
+        # A scheduled story goes live with no save to bump the version, so no page is
+        # kept past that moment.
+        timeout = settings.PAGE_CACHE_SECONDS
+        next_publish = Story.objects.next_publish_at()
+        if next_publish is not None:
+            timeout = min(timeout, int((next_publish - timezone.now()).total_seconds()))
+        return timeout
 
     def _may_cache(self, request):
         if not settings.PAGE_CACHE_ENABLED:

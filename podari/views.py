@@ -58,6 +58,10 @@ class ValidatedImageForm(ImageForm):
     def clean(self):
         upload = super().clean()
         validate_image_file(upload)
+        # markdownx re-encodes the picture in the format of its content type (one of
+        # MARKDOWNX_UPLOAD_CONTENT_TYPES) but keeps the uploaded file's extension, so
+        # "x.html" would be served from our own host as a web page.
+        upload.name = "image." + upload.content_type.split("/")[-1]
         return upload
 
 

@@ -16,6 +16,15 @@ class StoryQuerySet(models.QuerySet):
         """
         return self.filter(status=Story.Status.PUBLISHED, publish_at__lte=timezone.now())
 
+    def next_publish_at(self):
+        """When the next scheduled story goes live (None if none is scheduled)."""
+        return (
+            self.filter(status=Story.Status.PUBLISHED, publish_at__gt=timezone.now())
+            .order_by("publish_at")
+            .values_list("publish_at", flat=True)
+            .first()
+        )
+
 
 class Story(ImageWithRenditions):
     """An impact story: what gifts paid for, linked to the projects it reports on."""

@@ -29,7 +29,8 @@ class PageSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["stories:home", "stories:list", "donations:project_list", "donations:donate"]
+        # Not the donate page: robots.txt keeps crawlers out of /donate/.
+        return ["stories:home", "stories:list", "donations:project_list"]
 
     def location(self, item):
         return reverse(item)

@@ -1,26 +1,16 @@
 """Fixtures for the giving tests: Stripe events built from tests/fixtures/stripe, and gifts.
 
-The shared helpers (`stripe_stub`, `post_event`, the factories) live in tests/conftest.py.
-Test modules reach everything through fixtures: `import conftest` would find whichever
-conftest.py pytest loaded last.
+The shared ones (`stripe_stub`, `post_event`, the factories) live in tests/conftest.py.
 """
 
 import copy
-import json
 import secrets
 import time
-from pathlib import Path
 
 import pytest
-import stripe
-from django.conf import settings
 from django.urls import reverse
 
-STRIPE_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
-
-
-def _fixture(name):
-    return json.loads((STRIPE_FIXTURES / f"{name}.json").read_text())
+from tests.conftest import load_stripe_fixture, sign
 
 
 def _metadata(gift):
@@ -42,7 +32,7 @@ def stripe_event():
     """
 
     def make(name, *, gift=None, **fields):
-        event = _fixture(name)
+        event = load_stripe_fixture(name)
         event["id"] = f"evt_test_{secrets.token_hex(12)}"
         event["created"] = int(time.time())
         obj = event["data"]["object"]
@@ -81,10 +71,7 @@ def signed_headers():
     """signed_headers(payload): the Stripe-Signature header Stripe would send, for a Client of one's own."""
 
     def make(payload, *, secret=None, timestamp=None):
-        header = stripe.WebhookSignature.generate_signature_header(
-            payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp or int(time.time())
-        )
-        return {"Stripe-Signature": header}
+        return {"Stripe-Signature": sign(payload, secret, timestamp)}
 
     return make
 
@@ -94,7 +81,7 @@ def checkout_session():
     """checkout_session(): the open Checkout Session Stripe answers a create call with."""
 
     def make(session_id=None):
-        session = _fixture("checkout_session_completed")["data"]["object"]
+        session = load_stripe_fixture("checkout_session_completed")["data"]["object"]
         session_id = session_id or f"cs_test_{secrets.token_hex(24)}"
         session.update(
             id=session_id,

@@ -251,9 +251,7 @@ def test_story_page_serves_renditions_not_the_original(client, make_story):
     assert srcsets, "the story picture has no srcset"
     descriptors = [c.strip() for c in srcsets[0].split(",")]
     assert all(re.fullmatch(r"\S+ \d+w", c) for c in descriptors), srcsets[0]
-    assert {default_storage.url(r["name"]) for r in story.renditions} <= {
-        c.split()[0] for c in descriptors
-    }
+    assert {default_storage.url(r["name"]) for r in story.renditions} <= {c.split()[0] for c in descriptors}
     img = re.search(r"<img[^>]*srcset=[^>]*>", html).group(0)
     assert re.search(r'width="\d+"', img) and re.search(r'height="\d+"', img)
     assert story.image.url not in html
@@ -285,6 +283,31 @@ def test_staff_upload_a_body_image(admin_client):
     assert default_storage.exists(name)
     with default_storage.open(name) as f, Image.open(f) as image:
         assert image.format == "PNG"
+
+
+@pytest.mark.parametrize(
+    "name, content_type, served_as",
+    [
+        ("page.html", "image/png", "image/png"),
+        ("script.svg", "image/png", "image/png"),
+        ("photo.png", "image/jpeg", "image/jpeg"),
+        ("noextension", "image/webp", "image/webp"),
+    ],
+)
+def test_body_images_are_served_as_images_whatever_their_uploaded_name(
+    admin_client, client, name, content_type, served_as
+):
+    image_format = content_type.split("/")[1].upper()
+    upload = SimpleUploadedFile(name, encoded(image_format), content_type=content_type)
+    response = admin_client.post(UPLOAD_URL, {"image": upload}, headers=XHR)
+    assert response.status_code == 200
+    url = re.fullmatch(r"!\[\]\((.+)\)", response.json()["image_code"]).group(1)
+
+    served = client.get(url)
+    assert served.status_code == 200
+    assert served["Content-Type"] == served_as
+    with Image.open(io.BytesIO(b"".join(served.streaming_content))) as image:
+        assert image.format == image_format
 
 
 @pytest.mark.parametrize(

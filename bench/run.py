@@ -1,0 +1,972 @@
+"""`make bench`: load-test the site as production runs it, on this machine, over loopback only.
+
+1. A fresh PostgreSQL database `podari_bench`: migrations, then 20 projects, 200 published
+   stories and 200,000 gifts (bench/seed.py).
+2. collectstatic into bench/.work, gunicorn with 4 workers and production settings,
+   the page cache shared through Redis db 5 (flushed first).
+3. wrk (2 threads, 16 connections, 2 s warm-up, 10 s measured) against a static file,
+   every public page from the page cache and uncached, and the donate page. SQL queries
+   per uncached page are counted separately with Django's test client (bench/queries.py).
+4. 2,000 signed checkout.session.completed deliveries from 16 concurrent senders, a quarter
+   of them duplicates; then the database must hold exactly one gift per distinct event.
+5. One table with PASS/FAIL per bar, printed and written to bench/results.md; the exit
+   status is non-zero when any bar fails.
+
+Run with the project's virtualenv Python: `.venv/bin/python bench/run.py` (what `make bench` does).
+"""
+
+import contextlib
+import copy
+import gzip
+import http.client
+import json
+import os
+import platform
+import queue
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import django
+import psycopg2
+import redis
+import stripe
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+WORK = BENCH / ".work"
+MEDIA = BENCH / ".media"
+STATIC_ROOT = WORK / "staticfiles"
+GUNICORN_LOG = WORK / "gunicorn.log"
+RESULTS = BENCH / "results.md"
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).parent / "gunicorn")
+
+DB_NAME = "podari_bench"
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+PG_BENCH_DSN = f"host=127.0.0.1 port=5432 user=postgres dbname={DB_NAME}"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+REDIS_URL = "redis://127.0.0.1:6379/5"
+WEBHOOK_SECRET = "whsec_bench_" + secrets.token_hex(16)
+UNCACHED_COOKIE = "sessionid=bench-uncached"
+
+WORKERS = 4
+CONNECTIONS = 16
+WRK_THREADS = 2
+WARMUP_SECONDS = 2
+MEASURE_SECONDS = 10
+TRIAL_SECONDS = 5
+
+WEBHOOK_DELIVERIES = 2000
+WEBHOOK_SENDERS = 16
+WEBHOOK_DUPLICATE_SHARE = 0.25  # half re-sent later, half sent twice at the same moment
+
+# Bars
+CACHED_MIN_RATIO = 50.0  # % of the static file's req/s
+CACHED_MAX_P99_MS = 50.0
+UNCACHED_MIN_RATIO = 5.0
+UNCACHED_MAX_QUERIES = 8
+PROJECT_MIN_SHARE_OF_OTHERS = 80.0  # % of the median req/s of the other uncached public pages
+WEBHOOK_MIN_PER_SECOND = 100.0
+PAGE_WEIGHT_MAX_KB = 50.0
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(args, env=None, capture=False, **kwargs):
+    result = subprocess.run(  # noqa: S603
+        args, cwd=ROOT, env=env, check=False, text=True, capture_output=capture, **kwargs
+    )
+    if result.returncode != 0:
+        if capture:
+            sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
+        raise SystemExit(f"Command failed ({result.returncode}): {' '.join(map(str, args))}")
+    return result.stdout if capture else None
+
+
+# Machine and services
+
+
+def ensure_services():
+    if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode:  # noqa: S607
+        log("starting PostgreSQL")
+        version = sorted(os.listdir("/etc/postgresql"))[-1]
+        run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"])
+        for _ in range(30):
+            if not subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode:  # noqa: S607
+                break
+            time.sleep(1)
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        log("starting Redis")
+        Path("/var/log/redis").mkdir(parents=True, exist_ok=True)
+        Path("/var/lib/redis").mkdir(parents=True, exist_ok=True)
+        run(
+            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379"]
+            + ["--save", "", "--appendonly", "no", "--dir", "/var/lib/redis"]
+            + ["--logfile", "/var/log/redis/ci.log"]
+        )
+        for _ in range(30):
+            try:
+                redis.Redis.from_url(REDIS_URL).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.5)
+    if not shutil.which("wrk"):
+        log("installing wrk from Debian")
+        apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
+        if subprocess.run([*apt, "install", "-y", "-qq", "wrk"], check=False).returncode:  # noqa: S603
+            run([*apt, "update", "-qq"])
+            run([*apt, "install", "-y", "-qq", "wrk"])
+
+
+def machine_description():
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    os_name = platform.platform()
+    release = Path("/etc/os-release")
+    if release.exists():
+        fields = dict(line.split("=", 1) for line in release.read_text().splitlines() if "=" in line)
+        os_name = f"{fields.get('PRETTY_NAME', '').strip(chr(34))}, kernel {platform.release()}"
+    with psycopg2.connect(PG_ADMIN_DSN) as conn, conn.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    conn.close()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)  # noqa: S607
+    import gunicorn
+
+    return {
+        "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "CPU": cpu,
+        "Cores": str(os.cpu_count()),
+        "Memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "OS": os_name,
+        "Python": platform.python_version(),
+        "PostgreSQL": pg_version,
+        "Redis": redis.Redis.from_url(REDIS_URL).info("server")["redis_version"],
+        "Django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "wrk": (wrk_version.stdout + wrk_version.stderr).split(" [")[0].strip(),
+        "Commit": (commit or "unknown") + (" (with uncommitted changes)" if dirty else ""),
+    }
+
+
+# Database, static files, server
+
+
+def django_env(**extra):
+    dropped = ("DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        BENCH_STATIC_ROOT=str(STATIC_ROOT),
+        MEDIA_ROOT=str(MEDIA),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        REDIS_URL=REDIS_URL,
+        STRIPE_SECRET_KEY="sk_test_bench",  # noqa: S106 (never used: nothing here calls Stripe)
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        LOG_LEVEL="WARNING",
+        DATABASE_URL=DATABASE_URL,
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def build_database():
+    conn = psycopg2.connect(PG_ADMIN_DSN)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {DB_NAME}")
+    conn.close()
+    shutil.rmtree(MEDIA, ignore_errors=True)
+    log("migrating")
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=django_env())
+    log("seeding 20 projects, 200 stories, 200,000 gifts")
+    out = run([PYTHON, "-m", "bench.seed"], env=django_env(), capture=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def collect_static():
+    shutil.rmtree(STATIC_ROOT, ignore_errors=True)
+    run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=django_env())
+    manifest = json.loads((STATIC_ROOT / "staticfiles.json").read_text())
+    return manifest["paths"]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn in its own process group; stop() is idempotent and runs on any exit."""
+
+    current = None
+
+    def __init__(self, worker_class):
+        self.worker_class = worker_class
+        self.port = free_port()
+        self.process = None
+
+    def start(self):
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        args = [
+            GUNICORN,
+            "podari.wsgi:application",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--worker-class",
+            self.worker_class,
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            str(GUNICORN_LOG),
+            "--chdir",
+            str(ROOT),
+        ]
+        if self.worker_class == "gthread":
+            args += ["--threads", "2"]
+        self.process = subprocess.Popen(args, cwd=ROOT, env=django_env(), start_new_session=True)  # noqa: S603
+        Server.current = self
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {GUNICORN_LOG}")
+            try:
+                if get(self.port, "/healthz", timeout=2)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise SystemExit("gunicorn did not answer /healthz with 200 within 60 s")
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.kill(self.process.pid, signal.SIGTERM)  # the master stops its own workers
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the group we started, nothing else
+            self.process.wait()
+        if Server.current is self:
+            Server.current = None
+
+
+def stop_current_server(*_):
+    if Server.current is not None:
+        Server.current.stop()
+
+
+def on_signal(signum, _frame):
+    stop_current_server()
+    raise SystemExit(128 + signum)
+
+
+# HTTP
+
+
+def get(port, path, headers=None, timeout=30):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+class AssetParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.css, self.js = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and "stylesheet" in (attrs.get("rel") or "").split() and attrs.get("href"):
+            self.css.append(attrs["href"])
+        elif tag == "script" and attrs.get("src"):
+            self.js.append(attrs["src"])
+
+
+def page_weight(port, path):
+    """Bytes of the page's HTML plus its same-site CSS and JS, each gzipped at level 6."""
+    status, _, html = get(port, path)
+    parser = AssetParser()
+    parser.feed(html.decode("utf-8", "replace"))
+    total = len(gzip.compress(html, 6))
+    parts = {"html": total}
+    for kind, urls in (("css", parser.css), ("js", parser.js)):
+        for url in urls:
+            if url.startswith("/") and not url.startswith("//"):
+                _, _, body = get(port, url)
+                size = len(gzip.compress(body, 6))
+                parts[kind] = parts.get(kind, 0) + size
+                total += size
+    return {"status": status, "bytes": total, "parts": parts, "css": parser.css, "js": parser.js}
+
+
+# Load
+
+
+def parse_duration_ms(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def wrk(port, path, seconds, headers=(), warmup=True):
+    url = f"http://127.0.0.1:{port}{path}"
+    header_args = [arg for header in headers for arg in ("-H", header)]
+    base = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", *header_args]
+    if warmup:
+        subprocess.run([*base, f"-d{WARMUP_SECONDS}s", url], capture_output=True, check=False)  # noqa: S603
+    out = subprocess.run(  # noqa: S603
+        [*base, f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
+    ).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "raw": out}
+    for pct in ("50", "99"):
+        match = re.search(rf"^\s*{pct}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+        result[f"p{pct}"] = parse_duration_ms(*match.groups()) if match else None
+    match = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    result["non2xx"] = int(match.group(1)) if match else 0
+    match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    kinds = ("connect", "read", "write", "timeout")
+    result["socket_errors"] = dict(zip(kinds, map(int, match.groups()), strict=True)) if match else {}
+    result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
+    return result
+
+
+def verify_cache_bypass(port, path, slug):
+    """Change a story's title behind the cache's back (SQL: no signal, no new content
+    version). The cached page must keep the old title; the cookie request must show
+    the new one, proving it is built afresh. The title is put back afterwards."""
+    marker = "BENCHPROBE" + secrets.token_hex(4)
+    get(port, path)
+    get(port, path)  # now certainly in the cache
+    conn = psycopg2.connect(PG_BENCH_DSN)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT title FROM stories_story WHERE slug = %s", [slug])
+            title = cursor.fetchone()[0]
+            cursor.execute("UPDATE stories_story SET title = %s WHERE slug = %s", [f"{title} {marker}", slug])
+        cached = get(port, path)[2].decode()
+        uncached = get(port, path, {"Cookie": UNCACHED_COOKIE})[2].decode()
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute("UPDATE stories_story SET title = %s WHERE slug = %s", [title, slug])
+        conn.close()
+    return {"cached_saw_change": marker in cached, "uncached_saw_change": marker in uncached}
+
+
+def count_queries(paths_with_cookie, paths_without_cookie):
+    args = [f"cookie:{p}" for p in paths_with_cookie] + [f"plain:{p}" for p in paths_without_cookie]
+    out = run([PYTHON, "-m", "bench.queries", *args], env=django_env(PAGE_CACHE_ENABLED="0"), capture=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# Webhooks
+
+
+def completed_event_template():
+    fixture = ROOT / "tests" / "fixtures" / "stripe" / "checkout_session_completed.json"
+    if fixture.exists():
+        return json.loads(fixture.read_text())
+    # The shape of donations.services.simulated_completed_event, if the fixture is gone.
+    return {
+        "id": "",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": 0,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "object": "checkout.session",
+                "mode": "payment",
+                "submit_type": "donate",
+                "status": "complete",
+                "payment_status": "paid",
+                "customer_details": {},
+                "metadata": {},
+                "livemode": False,
+            }
+        },
+    }
+
+
+PENDING_GIFT_SQL = """
+    INSERT INTO donations_gift (
+        public_id, project_id, amount_minor, currency, amount_refunded_minor, status, frequency,
+        donor_name, donor_email, show_name_publicly, dedication, dedication_name,
+        stripe_checkout_session_id, stripe_charge_id, needs_review, review_reason, created_at, updated_at
+    ) VALUES (
+        gen_random_uuid(), %s, %s, 'usd', 0, 'pending', 'one_time',
+        '', %s, false, '', '', %s, '', false, '', now(), now()
+    ) RETURNING id
+"""
+
+
+def prepare_webhook_events(project_ids, rng):
+    """Distinct events: half for gifts the donate form recorded as pending (metadata
+    gift_id, as start_checkout sends), half for unknown sessions (a Payment Link)
+    that the webhook must create a gift for."""
+    distinct = round(WEBHOOK_DELIVERIES * (1 - WEBHOOK_DUPLICATE_SHARE))
+    template = completed_event_template()
+    run_id = secrets.token_hex(4)
+    now = int(time.time())
+    events = []
+    conn = psycopg2.connect(PG_BENCH_DSN)
+    with conn, conn.cursor() as cursor:
+        for i in range(distinct):
+            amount = rng.choice((2500, 5000, 5000, 10000, 25000, 7300))
+            project_id = rng.choice(project_ids)
+            session_id = f"cs_test_bench{run_id}{i:05d}{secrets.token_hex(20)}"
+            gift_id = None
+            if i % 2 == 0:
+                cursor.execute(PENDING_GIFT_SQL, [project_id, amount, f"bench{i}@example.com", session_id])
+                gift_id = cursor.fetchone()[0]
+            event = copy.deepcopy(template)
+            event["id"] = f"evt_bench{run_id}{i:05d}{secrets.token_hex(6)}"
+            event["created"] = now
+            session = event["data"]["object"]
+            session.update(
+                id=session_id,
+                amount_subtotal=amount,
+                amount_total=amount,
+                currency="usd",
+                client_reference_id=str(gift_id) if gift_id else None,
+                payment_intent=f"pi_bench{run_id}{i:05d}{secrets.token_hex(6)}",
+                payment_status="paid",
+                status="complete",
+                created=now - 120,
+                expires_at=now + 86_400,
+                currency_conversion=None,
+                customer_email=f"bench{i}@example.com",
+                metadata={"project_id": str(project_id)},
+            )
+            if gift_id:
+                session["metadata"].update(gift_id=str(gift_id), project_slug="")
+            session["customer_details"] = {
+                **(session.get("customer_details") or {}),
+                "email": f"bench{i}@example.com",
+                "name": f"Bench Donor {i}",
+            }
+            events.append(
+                {
+                    "id": event["id"],
+                    "session": session_id,
+                    "amount": amount,
+                    "precreated": bool(gift_id),
+                    "body": json.dumps(event),
+                }
+            )
+    conn.close()
+    return events
+
+
+def delivery_schedule(events, rng):
+    """Units of work in order: a single delivery, or a pair of the same event sent at the
+    same moment (two senders meet at a barrier). Late re-sends come well after their original."""
+    duplicates = WEBHOOK_DELIVERIES - len(events)
+    shuffled = events[:]
+    rng.shuffle(shuffled)
+    pairs = {e["id"] for e in shuffled[: duplicates // 2]}
+    late = shuffled[duplicates // 2 : duplicates]
+    units = []
+    for event in events:
+        if event["id"] in pairs:
+            barrier = threading.Barrier(2, timeout=10)
+            units.append([(event, barrier), (event, barrier)])
+        else:
+            units.append([(event, None)])
+    positions = {unit[0][0]["id"]: n for n, unit in enumerate(units)}
+    later = [
+        (min(len(units), positions[e["id"]] + rng.randint(WEBHOOK_SENDERS * 4, WEBHOOK_SENDERS * 40)), e)
+        for e in late
+    ]
+    inserts = sorted(later, key=lambda item: -item[0])
+    for position, event in inserts:  # from the back, so earlier positions stay valid
+        units.insert(position, [(event, None)])
+    return [item for unit in units for item in unit]
+
+
+def send_webhooks(port, events, rng):
+    jobs = queue.Queue()
+    schedule = delivery_schedule(events, rng)
+    for item in schedule:
+        jobs.put(item)
+    for _ in range(WEBHOOK_SENDERS):
+        jobs.put(None)
+    statuses, latencies, lock = {}, [], threading.Lock()
+
+    def sender():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while (item := jobs.get()) is not None:
+            event, barrier = item
+            header = stripe.WebhookSignature.generate_signature_header(event["body"], WEBHOOK_SECRET)
+            if barrier is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait()
+            started = time.perf_counter()
+            try:
+                conn.request(
+                    "POST",
+                    "/webhooks/stripe/",
+                    body=event["body"].encode(),
+                    headers={"Content-Type": "application/json", "Stripe-Signature": header},
+                )
+                response = conn.getresponse()
+                response.read()
+                status = str(response.status)
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except (OSError, http.client.HTTPException) as exc:
+                status = f"error:{type(exc).__name__}"
+                conn.close()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+                latencies.append(elapsed)
+        conn.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(WEBHOOK_SENDERS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "deliveries": len(schedule),
+        "distinct": len(events),
+        "seconds": elapsed,
+        "per_second": len(schedule) / elapsed,
+        "statuses": statuses,
+        "p50": latencies[len(latencies) // 2],
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
+def webhook_db_counts(events, gifts_before):
+    ids = [e["id"] for e in events]
+    sessions = [e["session"] for e in events]
+    conn = psycopg2.connect(PG_BENCH_DSN)
+    with conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'processed'), "
+            "count(*) FILTER (WHERE status = 'failed'), coalesce(max(attempts), 0) "
+            "FROM donations_stripeevent WHERE stripe_id = ANY(%s)",
+            [ids],
+        )
+        events_stored, processed, failed, max_attempts = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM donations_stripeevent WHERE status = 'failed'")
+        failed_any = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*), count(DISTINCT stripe_checkout_session_id), "
+            "count(*) FILTER (WHERE status = 'succeeded'), coalesce(sum(amount_minor), 0) "
+            "FROM donations_gift WHERE stripe_checkout_session_id = ANY(%s)",
+            [sessions],
+        )
+        gifts, distinct_sessions, succeeded, amount = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM donations_gift")
+        gifts_after = cursor.fetchone()[0]
+    conn.close()
+    return {
+        "stripe_events": events_stored,
+        "processed": processed,
+        "failed": failed,
+        "failed_any": failed_any,
+        "max_attempts": max_attempts,
+        "gifts": gifts,
+        "gift_sessions": distinct_sessions,
+        "gifts_succeeded": succeeded,
+        "amount_ok": amount == sum(e["amount"] for e in events),
+        "gifts_created": gifts_after - gifts_before,
+        "gifts_expected_created": sum(1 for e in events if not e["precreated"]),
+    }
+
+
+def gift_count():
+    conn = psycopg2.connect(PG_BENCH_DSN)
+    with conn, conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM donations_gift")
+        count = cursor.fetchone()[0]
+    conn.close()
+    return count
+
+
+# Report
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def geometric_mean(values):
+    return statistics.geometric_mean([max(v, 0.001) for v in values])
+
+
+def http_problem(result):
+    problems = []
+    if result["non2xx"]:
+        problems.append(f"{result['non2xx']} non-2xx")
+    errors = sum(result["socket_errors"].values()) if result["socket_errors"] else 0
+    if errors:
+        problems.append(f"socket errors {result['socket_errors']}")
+    return problems
+
+
+def main():  # noqa: C901
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    started = time.monotonic()
+    WORK.mkdir(parents=True, exist_ok=True)
+    GUNICORN_LOG.unlink(missing_ok=True)
+    rng = random.Random(7)
+
+    ensure_services()
+    machine = machine_description()
+    seed = build_database()
+    log(f"seeded in {seed['seconds']} s: {seed['gifts']} gifts, top project {seed['top_project']}")
+    static_paths = collect_static()
+    css_path = "/static/" + static_paths["css/site.css"]
+
+    project_path = f"/projects/{seed['top_project']['slug']}/"
+    story_path = f"/stories/{seed['story_slug']}/"
+    public_pages = [
+        ("Home", "/"),
+        ("Story list", "/stories/"),
+        ("Story", story_path),
+        ("Project list", "/projects/"),
+        (f"Project ({seed['top_project']['gifts']:,} gifts)", project_path),
+    ]
+
+    # Which gunicorn worker class: a short trial of each on the same three kinds of request.
+    trials = {}
+    for worker_class in ("sync", "gthread"):
+        server = Server(worker_class).start()
+        try:
+            for _, path in public_pages:  # fill the cache; any error shows up in the log
+                get(server.port, path)
+            figures = [
+                wrk(server.port, css_path, TRIAL_SECONDS)["rps"],
+                wrk(server.port, "/", TRIAL_SECONDS)["rps"],
+                wrk(server.port, story_path, TRIAL_SECONDS, headers=[f"Cookie: {UNCACHED_COOKIE}"])["rps"],
+            ]
+        finally:
+            server.stop()
+        trials[worker_class] = {"static": figures[0], "cached": figures[1], "uncached": figures[2]}
+        log(f"trial {worker_class}: {trials[worker_class]} req/s")
+    worker_class = max(trials, key=lambda c: geometric_mean(trials[c].values()))
+    log(f"using --worker-class {worker_class}")
+
+    server = Server(worker_class).start()
+    rows = []  # dicts: name, url, result, queries, weight, bars (list of (label, ok))
+    try:
+        port = server.port
+        status, _, home_html = get(port, "/")
+        parser = AssetParser()
+        parser.feed(home_html.decode("utf-8", "replace"))
+        css_linked = css_path in parser.css
+
+        bypass = verify_cache_bypass(port, story_path, seed["story_slug"])
+        log(f"cache bypass check: {bypass}")
+
+        log("wrk: static file")
+        static = wrk(port, css_path, MEASURE_SECONDS)
+        rows.append({"name": "Static CSS (WhiteNoise)", "url": css_path, "result": static, "kind": "static"})
+
+        for name, path in public_pages:
+            log(f"wrk: {name} cached")
+            result = wrk(port, path, MEASURE_SECONDS)
+            rows.append({"name": f"{name}, cached", "url": path, "result": result, "kind": "cached"})
+        for name, path in public_pages:
+            log(f"wrk: {name} uncached")
+            result = wrk(port, path, MEASURE_SECONDS, headers=[f"Cookie: {UNCACHED_COOKIE}"])
+            rows.append({"name": f"{name}, uncached", "url": path, "result": result, "kind": "uncached"})
+        log("wrk: donate page")
+        result = wrk(port, "/donate/", MEASURE_SECONDS)
+        rows.append({"name": "Donate (never cached)", "url": "/donate/", "result": result, "kind": "donate"})
+
+        weights = {path: page_weight(port, path) for _, path in public_pages}
+        weights["/donate/"] = page_weight(port, "/donate/")
+
+        log("webhooks: preparing events")
+        active_ids = seed["active_project_ids"]
+        events = prepare_webhook_events(active_ids, rng)
+        gifts_before = gift_count()
+        log(f"webhooks: {WEBHOOK_DELIVERIES} deliveries of {len(events)} events, {WEBHOOK_SENDERS} senders")
+        hooks = send_webhooks(port, events, rng)
+        hooks_db = webhook_db_counts(events, gifts_before)
+        log(f"webhooks: {hooks['per_second']:.0f}/s, statuses {hooks['statuses']}, db {hooks_db}")
+    finally:
+        server.stop()
+
+    log("counting SQL queries per page (Django test client, page cache off)")
+    counted = count_queries([p for _, p in public_pages], ["/donate/"])
+    query_counts = {url.split(":", 1)[1]: page for url, page in counted["pages"].items()}
+
+    # Bars
+    static_rps = static["rps"]
+    uncached_rps = {r["url"]: r["result"]["rps"] for r in rows if r["kind"] == "uncached"}
+    others = [rps for url, rps in uncached_rps.items() if url != project_path]
+    others_median = statistics.median(others)
+    for row in rows:
+        result = row["result"]
+        row["ratio"] = result["rps"] / static_rps * 100
+        bars = [("HTTP 2xx", not http_problem(result))]
+        kind, url = row["kind"], row["url"]
+        if kind in ("cached", "uncached", "donate"):
+            counted_page = query_counts.get(url, {})
+            row["queries"] = counted_page.get("queries") if kind != "cached" else None
+            row["render_ms"] = counted_page.get("render_ms_median") if kind != "cached" else None
+        if kind == "cached":
+            bars.append((f"≥{CACHED_MIN_RATIO:.0f}%", row["ratio"] >= CACHED_MIN_RATIO))
+            bars.append((f"p99≤{CACHED_MAX_P99_MS:.0f}ms", (result["p99"] or 1e9) <= CACHED_MAX_P99_MS))
+        if kind in ("uncached", "donate"):
+            bars.append((f"≥{UNCACHED_MIN_RATIO:.0f}%", row["ratio"] >= UNCACHED_MIN_RATIO))
+            bars.append((f"≤{UNCACHED_MAX_QUERIES} SQL", (row["queries"] or 1e9) <= UNCACHED_MAX_QUERIES))
+        if kind == "uncached" and url == project_path:
+            share = result["rps"] / others_median * 100
+            row["project_share"] = share
+            label = f"≥{PROJECT_MIN_SHARE_OF_OTHERS:.0f}% of others' median ({share:.0f}%)"
+            bars.append((label, share >= PROJECT_MIN_SHARE_OF_OTHERS))
+        if kind in ("cached", "donate"):
+            weight = weights[url]
+            row["weight_kb"] = weight["bytes"] / 1024
+            light = weight["status"] == 200 and row["weight_kb"] <= PAGE_WEIGHT_MAX_KB
+            bars.append((f"≤{PAGE_WEIGHT_MAX_KB:.0f}KB", light))
+        row["bars"] = bars
+
+    webhooks_ok = (
+        hooks["per_second"] >= WEBHOOK_MIN_PER_SECOND,
+        hooks["statuses"] == {"200": WEBHOOK_DELIVERIES},
+        hooks_db["stripe_events"] == hooks_db["processed"] == hooks["distinct"],
+        hooks_db["failed"] == 0,
+        hooks_db["gifts"] == hooks_db["gift_sessions"] == hooks_db["gifts_succeeded"] == hooks["distinct"],
+        hooks_db["gifts_created"] == hooks_db["gifts_expected_created"],
+        hooks_db["amount_ok"],
+    )
+    hook_bars = [
+        (f"≥{WEBHOOK_MIN_PER_SECOND:.0f}/s", webhooks_ok[0]),
+        ("all HTTP 200", webhooks_ok[1]),
+        ("1 event row each, processed", webhooks_ok[2] and webhooks_ok[3]),
+        ("1 gift per event", all(webhooks_ok[4:])),
+    ]
+    checks = [
+        ("cookie requests bypass the page cache", bypass["uncached_saw_change"]),
+        ("anonymous requests are served from the page cache", not bypass["cached_saw_change"]),
+        ("home page links the hashed css/site.css", css_linked),
+    ]
+
+    # Table
+    header = ["Measurement", "URL", "req/s", "p50 ms", "p99 ms", "% of static", "SQL", "gzip KB"]
+    header += ["Bars", "Result"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+
+    def result_cell(bars):
+        failed = [label for label, ok in bars if not ok]
+        return "PASS" if not failed else "**FAIL** (" + ", ".join(failed) + ")"
+
+    for row in rows:
+        r = row["result"]
+        url = row["url"] if len(row["url"]) <= 40 else row["url"][:37] + "…"
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    row["name"],
+                    f"`{url}`",
+                    fmt(r["rps"], 0),
+                    fmt(r["p50"], 2),
+                    fmt(r["p99"], 2),
+                    fmt(row["ratio"], 1) + "%",
+                    str(row["queries"]) if row.get("queries") is not None else "—",
+                    fmt(row.get("weight_kb"), 1),
+                    ", ".join(label for label, _ in row["bars"]),
+                    result_cell(row["bars"]),
+                ]
+            )
+            + " |"
+        )
+    lines.append(
+        "| "
+        + " | ".join(
+            [
+                f"Webhooks: {hooks['deliveries']:,} deliveries, {hooks['distinct']:,} distinct events",
+                "`/webhooks/stripe/`",
+                fmt(hooks["per_second"], 0),
+                fmt(hooks["p50"], 2),
+                fmt(hooks["p99"], 2),
+                "—",
+                "—",
+                "—",
+                ", ".join(label for label, _ in hook_bars),
+                result_cell(hook_bars),
+            ]
+        )
+        + " |"
+    )
+    lines.append(
+        "| Checks of the set-up | — | — | — | — | — | — | — | "
+        + ", ".join(label for label, _ in checks)
+        + " | "
+        + result_cell(checks)
+        + " |"
+    )
+    table = "\n".join(lines)
+    all_bars = [ok for row in rows for _, ok in row["bars"]]
+    passed = all(all_bars) and all(ok for _, ok in hook_bars + checks)
+
+    project_row = next(r for r in rows if r["kind"] == "uncached" and r["url"] == project_path)
+    log_text = GUNICORN_LOG.read_text(errors="replace") if GUNICORN_LOG.exists() else ""
+    notes = [
+        f"gunicorn: {WORKERS} workers, `--worker-class {worker_class}`"
+        + (" --threads 2" if worker_class == "gthread" else "")
+        + " (the faster in a 5 s trial: "
+        + "; ".join(
+            f"{c}: static {t['static']:.0f}, cached home {t['cached']:.0f}, "
+            f"uncached story {t['uncached']:.0f} req/s"
+            for c, t in trials.items()
+        )
+        + ").",
+        f"Load: `wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{MEASURE_SECONDS}s --latency` after a "
+        f"{WARMUP_SECONDS} s warm-up, from the same machine over 127.0.0.1; no Accept-Encoding, "
+        "so bodies go uncompressed.",
+        f"Data: {seed['projects']} projects, {seed['published_stories']} published stories "
+        f"({seed['stories']} in all: the rest drafts or scheduled), {seed['gifts']:,} gifts "
+        f"({', '.join(f'{k} {v:,}' for k, v in seed['gift_statuses'].items())}); the project page is "
+        f"`{project_path}`, the project with the most gifts ({seed['top_project']['gifts']:,}).",
+        "Uncached: requests carry `Cookie: sessionid=bench-uncached`; PublicPageCacheMiddleware "
+        "(podari/page_cache.py) never serves or stores a response for a request with a session "
+        "cookie. Checked: after a story's title was changed in SQL (no content-version bump), "
+        f"anonymous requests still got the cached page ({not bypass['cached_saw_change']}) and cookie "
+        f"requests the new title ({bypass['uncached_saw_change']}).",
+        "SQL: queries per uncached page counted with Django's test client and CaptureQueriesContext "
+        "on the same database (PAGE_CACHE_ENABLED=0, same cookie; the donate page without it); "
+        "median render time in that single process: "
+        + ", ".join(f"`{u}` {p['render_ms_median']:.1f} ms" for u, p in query_counts.items())
+        + ".",
+        f"Project page over {seed['top_project']['gifts']:,} gifts, uncached: "
+        f"{project_row['result']['rps']:.0f} req/s, "
+        f"{project_row.get('project_share', 0):.0f}% of the median of the other uncached public pages "
+        f"({others_median:.0f} req/s).",
+        "Page weight: HTML + linked same-site CSS and JS, each gzipped at level 6 (images not counted): "
+        + "; ".join(
+            f"`{u}` {w['bytes'] / 1024:.1f} KB ("
+            + ", ".join(f"{k} {v / 1024:.1f}" for k, v in w["parts"].items())
+            + ")"
+            for u, w in weights.items()
+        )
+        + ".",
+        f"Webhooks: {hooks['deliveries']:,} signed checkout.session.completed deliveries from "
+        f"{WEBHOOK_SENDERS} threads in {hooks['seconds']:.1f} s; "
+        f"{hooks['deliveries'] - hooks['distinct']} duplicates "
+        "(half sent by two senders at the same moment, half re-sent later); half the events are for "
+        "gifts the donate form had recorded as pending, half for unknown sessions. HTTP: "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(hooks["statuses"].items()))
+        + f". Database: {hooks_db['stripe_events']} StripeEvent rows ({hooks_db['processed']} processed, "
+        f"{hooks_db['failed']} failed, at most {hooks_db['max_attempts']} attempt), "
+        f"{hooks_db['gifts']} gifts "
+        f"for {hooks_db['gift_sessions']} sessions ({hooks_db['gifts_succeeded']} succeeded, amounts "
+        f"{'match' if hooks_db['amount_ok'] else 'DO NOT match'}), {hooks_db['gifts_created']} gifts created "
+        f"(expected {hooks_db['gifts_expected_created']}).",
+        f"Server log: {log_text.count('Traceback')} tracebacks, {log_text.count(' ERROR ')} errors "
+        "(bench/.work/gunicorn.log).",
+        f"Total run time {(time.monotonic() - started) / 60:.1f} min.",
+    ]
+
+    machine_lines = [f"- **{k}:** {v}" for k, v in machine.items()]
+    plan = counted["plans"].get(f"cookie:{project_path}")
+    report = [
+        "# Benchmark results",
+        "",
+        "Produced by `make bench` (bench/run.py). Every figure below is from one run on this machine.",
+        "",
+        *machine_lines,
+        "",
+        table,
+        "",
+        f"**Overall: {'PASS' if passed else 'FAIL'}**",
+        "",
+        "## Notes",
+        "",
+        *[f"- {n}" for n in notes],
+    ]
+    if plan:
+        report += [
+            "",
+            f"## Slowest query of the uncached project page ({plan['ms']:.1f} ms in the test client)",
+            "",
+            "```sql",
+            plan["sql"],
+            "```",
+            "",
+            "```",
+            plan["plan"],
+            "```",
+        ]
+    RESULTS.write_text("\n".join(report) + "\n")
+    print()
+    print("\n".join(machine_lines))
+    print()
+    print(table)
+    print()
+    print("\n".join(f"- {n}" for n in notes))
+    print()
+    print(f"Overall: {'PASS' if passed else 'FAIL'}  (written to {RESULTS.relative_to(ROOT)})")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    finally:
+        stop_current_server()

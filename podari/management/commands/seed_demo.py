@@ -1,0 +1,101 @@
+"""`manage.py seed_demo`: projects, stories and example gifts for a new site.
+
+Safe to run again and again (`make run` does, every time): each object is found by
+its slug, or a gift by its made-up checkout session id, and anything already there is
+left exactly as it is, staff edits included. Pictures are drawn with Pillow only for
+objects being created; the model's save() then makes their renditions.
+"""
+
+from collections import Counter
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.text import slugify
+
+from donations.models import Gift, Project
+from podari.management.commands._demo_content import GIFTS, PROJECTS, STORIES
+from podari.management.commands._demo_images import illustration_jpeg
+from stories.models import Story
+
+
+def _picture(art, slug):
+    # Callable, so that get_or_create draws the picture only when it creates the object.
+    return lambda: ContentFile(illustration_jpeg(art, slug), name=f"{slug}.jpg")
+
+
+class Command(BaseCommand):
+    help = "Load demo projects, stories and gifts. Running it again creates nothing and changes nothing."
+
+    def handle(self, *args, **options):
+        self.created, self.found = Counter(), Counter()
+        with transaction.atomic():
+            projects = {spec["slug"]: self.project(spec) for spec in PROJECTS}
+            for spec in STORIES:
+                self.story(spec, projects)
+            for row in GIFTS:
+                self.gift(row, projects)
+        self.stdout.write(self.summary())
+
+    def project(self, spec):
+        fields = {key: value for key, value in spec.items() if key not in ("slug", "art")}
+        if spec.get("is_general_fund"):
+            # Staff may already have made a general fund of their own; there can be only one.
+            existing = Project.objects.filter(is_general_fund=True).first()
+            if existing is not None:
+                self.found["project"] += 1
+                return existing
+        project, created = Project.objects.get_or_create(
+            slug=spec["slug"], defaults={**fields, "image": _picture(spec["art"], spec["slug"])}
+        )
+        (self.created if created else self.found)["project"] += 1
+        return project
+
+    def story(self, spec, projects):
+        fields = {key: value for key, value in spec.items() if key not in ("slug", "art", "projects")}
+        story, created = Story.objects.get_or_create(
+            slug=spec["slug"],
+            defaults={
+                **fields,
+                "status": Story.Status.PUBLISHED,
+                "image": _picture(spec["art"], spec["slug"]),
+            },
+        )
+        if created:
+            story.projects.set([projects[slug] for slug in spec["projects"]])
+        (self.created if created else self.found)["story"] += 1
+
+    def gift(self, row, projects):
+        session_id, project_slug, amount, refunded, name, public, paid_at = row
+        project = projects[project_slug]
+        status = Gift.Status.PARTIALLY_REFUNDED if refunded else Gift.Status.SUCCEEDED
+        number = session_id.removeprefix("cs_demo_")
+        _, created = Gift.objects.get_or_create(
+            stripe_checkout_session_id=session_id,
+            defaults={
+                "project": project,
+                "amount_minor": amount,
+                "amount_refunded_minor": refunded,
+                "currency": project.currency,
+                "status": status,
+                "donor_name": name,
+                "donor_email": f"{slugify(name).replace('-', '.')}@example.com",
+                "show_name_publicly": public,
+                "stripe_payment_intent_id": f"pi_demo_{number}",
+                "stripe_charge_id": f"ch_demo_{number}" if refunded else "",
+                "created_at": paid_at - timedelta(minutes=3),
+                "paid_at": paid_at,
+            },
+        )
+        (self.created if created else self.found)["gift"] += 1
+
+    def summary(self):
+        def describe(counts):
+            parts = [f"{counts[kind]} {kind if counts[kind] == 1 else plural}" for kind, plural in KINDS]
+            return ", ".join(parts) if counts.total() else "nothing"
+
+        return f"Demo content: created {describe(self.created)}; already there: {describe(self.found)}."
+
+
+KINDS = (("project", "projects"), ("story", "stories"), ("gift", "gifts"))

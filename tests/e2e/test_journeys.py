@@ -1,0 +1,234 @@
+"""What donors and staff do on the site, in a real Chromium: read, follow, give, publish."""
+
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e import flows
+
+pytestmark = pytest.mark.browser
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def raised_text(page):
+    return page.locator(".progress__text").first.inner_text()
+
+
+def test_donor_reads_a_story_and_gives_a_custom_amount(browser_page, content, console_errors):
+    page = browser_page
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page).to_have_title(re.compile("Podari.Life"))
+    # The stylesheet loads (WhiteNoise through the live server) and CSP lets it apply.
+    assert page.evaluate("document.styleSheets.length") >= 1
+    assert page.evaluate("[...document.styleSheets].some(s => s.href && s.href.includes('/static/css/'))")
+
+    page.get_by_role("link", name="Masha rings the bell").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Masha rings the bell")
+    expect(page.get_by_role("img", name="Masha, smiling, holds a bell in a hospital corridor")).to_be_visible()
+
+    page.get_by_role("link", name="CAR-T therapy for children", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/projects/car-t/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("CAR-T therapy for children")
+    assert "$3,200" in raised_text(page)
+
+    page.get_by_role("link", name="Donate to CAR-T therapy for children").first.click()
+    expect(page).to_have_url(re.compile(r"/donate/\?project=car-t$"))
+    expect(page.get_by_role("combobox", name=re.compile("Where should your gift go"))).to_have_value("car-t")
+    flows.fill_donate_form(page, "37.50")
+
+    expect(page).to_have_url(re.compile(r"/donate/simulated-checkout/cs_test_simulated_\w+/$"))
+    expect(page.get_by_text("test mode", exact=False).first).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Pay \$37\.50")).click()
+
+    expect(page).to_have_url(re.compile(r"/donate/thanks/\?session_id=cs_test_simulated_\w+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("$37.50")
+    expect(main.get_by_role("link", name="CAR-T therapy for children").first).to_be_visible()
+
+    main.get_by_role("link", name="CAR-T therapy for children").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("CAR-T therapy for children")
+    assert "$3,237.50" in raised_text(page)
+    assert console_errors == [], console_errors
+
+
+def test_keyboard_only_gift(browser_page, content):
+    """The same gift with Tab, Shift+Tab, arrows, Space and Enter; every stop shows its focus."""
+    page = browser_page
+    page.goto(content["project"].get_absolute_url())
+
+    flows.tab_until(page, lambda f: f["name"] == "Donate to CAR-T therapy for children")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/donate/\?project=car-t$"))
+
+    # Tab lands on the checked radio of the amount group; arrows move the choice.
+    info = flows.tab_until(page, lambda f: f["type"] == "radio")
+    assert info["name"] == "$50"
+    for _ in range(10):
+        if flows.focused(page)["name"] == "Other amount":
+            break
+        page.keyboard.press("ArrowDown")
+        flows.assert_focus_visible(page)
+    page.keyboard.press("Space")
+    other = page.get_by_role("radio", name="Other amount")
+    expect(other).to_be_focused()
+    expect(other).to_be_checked()
+
+    flows.tab_until(page, lambda f: f["tag"] == "input" and f["type"] != "radio", limit=3)
+    amount_box = page.get_by_role("textbox", name=re.compile(r"^Other amount"))
+    expect(amount_box).to_be_focused()
+    page.keyboard.type("37.50")
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(re.compile(r"/donate/simulated-checkout/"))
+    pay = flows.tab_until(page, lambda f: f["name"].startswith("Pay "))
+    assert "$37.50" in pay["name"]
+    # One step on to Cancel and back again with Shift+Tab.
+    flows.tab_until(page, lambda f: f["name"].startswith("Cancel"), limit=1)
+    flows.tab_until(page, lambda f: f["name"].startswith("Pay "), key="Shift+Tab", limit=1)
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(re.compile(r"/donate/thanks/\?session_id="))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    expect(page.get_by_role("main")).to_contain_text("$37.50")
+    expect(page.get_by_role("main")).to_contain_text("CAR-T therapy for children")
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("abc", "amount"), ("1", re.escape("The smallest gift we can take online is $5"))],
+    ids=["not-a-number", "below-the-minimum"],
+)
+def test_bad_amount_is_explained_next_to_the_field(browser_page, content, amount, message):
+    page = browser_page
+    page.goto("/donate/")
+    flows.fill_donate_form(page, amount)
+
+    expect(page).to_have_title(re.compile("^Error: "))
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text(re.compile(message, re.IGNORECASE))
+
+    field = page.get_by_role("textbox", name=re.compile(r"^Other amount"))
+    expect(field).to_have_attribute("aria-invalid", "true")
+    described_by = field.get_attribute("aria-describedby") or ""
+    error_ids = [i for i in described_by.split() if page.locator(f"#{i}.errorlist").count()]
+    assert error_ids, f"The amount's error is not linked with aria-describedby ({described_by!r})"
+    error = page.locator(f"#{error_ids[0]}")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(re.compile(message, re.IGNORECASE))
+    # The error sits next to the field, not elsewhere on the page.
+    field_box, error_box = field.bounding_box(), error.bounding_box()
+    assert abs(field_box["y"] - error_box["y"]) < 150
+
+    # Without any script, focus has gone to the error summary (or the field itself).
+    active = page.evaluate(
+        "() => ({role: document.activeElement.getAttribute('role'), id: document.activeElement.id})"
+    )
+    assert active["role"] == "alert" or active["id"] == "id_amount_custom", active
+    flows.assert_focus_visible(page)
+
+    # The summary's link takes the donor to the field; a good amount then goes through.
+    summary.get_by_role("link").first.click()
+    field.fill("37.50")
+    page.get_by_role("button", name=re.compile("Continue to secure payment")).click()
+    page.wait_for_url(re.compile(r"/donate/simulated-checkout/"))
+
+
+def png_file(path):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (210, 120, 90)).save(buffer, "PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_staff_writes_previews_and_publishes_a_story(browser_page, content, django_user_model, tmp_path):
+    page = browser_page
+    django_user_model.objects.create_superuser("editor", "editor@example.com", "a-long-test-password")
+    page.goto("/admin/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+    page.goto("/admin/stories/story/add/")
+    page.get_by_label("Title").press_sequentially("Dima goes home")
+    page.get_by_label("Summary").fill("Two months after CAR-T therapy, Dima, 9, is back at school.")
+    expect(page.locator("#id_slug")).to_have_value("dima-goes-home")  # prepopulated by the admin's script
+    page.locator("#id_image").set_input_files(str(png_file(tmp_path / "dima.png")))
+    page.get_by_label("Image description (alt text)").fill("Dima waves from the hospital door")
+    page.locator("#id_body").fill("## Home again\n\nDima's *first* day back at school.\n\n- Maths\n- Football\n")
+    expect(page.locator("#id_status")).to_have_value("draft")
+    page.locator("#id_projects_from").select_option(label="CAR-T therapy for children")
+    page.locator("#id_projects_add").click()
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    from stories.models import Story
+
+    story = Story.objects.get(slug="dima-goes-home")
+    assert story.status == Story.Status.DRAFT
+    assert [p.slug for p in story.projects.all()] == ["car-t"]
+
+    with page.context.expect_page() as preview_info:
+        page.get_by_role("link", name="Preview this story as donors will see it").click()
+    preview = preview_info.value
+    preview.wait_for_load_state()
+    assert preview.url.endswith(f"/stories/preview/{story.pk}/")
+    expect(preview.get_by_role("heading", level=1)).to_have_text("Dima goes home")
+    expect(preview.get_by_text("Preview: this story is not public yet.")).to_be_visible()
+    expect(preview.get_by_role("heading", name="Home again")).to_be_visible()
+    expect(preview.get_by_role("img", name="Dima waves from the hospital door")).to_be_visible()
+    preview.close()
+
+    # Not on the site yet.
+    assert page.request.get(story.get_absolute_url()).status == 404
+
+    page.locator("#id_status").select_option("published")
+    page.locator(".field-publish_at").get_by_role("link", name="Today").click()
+    page.locator(".field-publish_at").get_by_role("link", name="Now").click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    story.refresh_from_db()
+    assert story.is_public
+
+    page.goto("/")
+    link = page.get_by_role("link", name="Dima goes home")
+    expect(link).to_be_visible()
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dima goes home")
+    expect(page.get_by_text("Preview: this story is not public yet.")).to_have_count(0)
+
+    feed = page.request.get("/stories/feed/")
+    assert feed.ok
+    assert "atom" in feed.headers["content-type"]
+    root = ET.fromstring(feed.body())
+    titles = [entry.findtext(f"{ATOM}title") for entry in root.iter(f"{ATOM}entry")]
+    assert titles[0] == "Dima goes home", titles
+
+
+def test_no_horizontal_scroll_at_360px(browser_page, content):
+    page = browser_page
+    page.set_viewport_size({"width": 360, "height": 740})
+    overflowing = {}
+    for name, open_page in flows.public_pages(content):
+        open_page(page)
+        page.wait_for_load_state("load")
+        sizes = page.evaluate(
+            """() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+                wide: [...document.querySelectorAll('body *')]
+                  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+                  .slice(0, 5).map(el => el.tagName.toLowerCase()
+                    + (el.id ? '#' + el.id : '') + (el.className ? '.' + String(el.className).trim()
+                    .split(/\\s+/).join('.') : '') + ' ' + Math.round(el.getBoundingClientRect().right) + 'px')})"""
+        )
+        if sizes["scroll"] > sizes["inner"]:
+            overflowing[name] = sizes
+    assert not overflowing, f"Pages wider than a 360px screen: {overflowing}"
