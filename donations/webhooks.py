@@ -52,7 +52,7 @@ def process(event: StripeEvent) -> StripeEvent:
     after recording it on the event, so the caller can answer 5xx and Stripe retries."""
     try:
         with transaction.atomic():
-            event = StripeEvent.objects.get(pk=event.pk)
+            event = StripeEvent.objects.select_for_update().get(pk=event.pk)
             if event.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
                 return event
             handler = HANDLERS.get(event.type)
@@ -83,7 +83,7 @@ def _metadata(stripe_object):
 
 
 def _locked_gift(*, session_id=None, gift_id=None, payment_intent_id=None):
-    gifts = Gift.objects.select_for_update()
+    gifts = Gift.objects.all()
     if session_id:
         gift = gifts.filter(stripe_checkout_session_id=session_id).first()
         if gift:

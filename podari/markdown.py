@@ -4,6 +4,8 @@ Only staff write Markdown, but a stolen staff session or a pasted snippet must n
 be able to run script on donors' browsers, so the output is always sanitised.
 """
 
+import re
+
 import markdown as markdown_lib
 import nh3
 
@@ -27,6 +29,8 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 def render_markdown(text: str) -> str:
     html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    # The page's title is its only h1; a "# Heading" in the body becomes the next level down.
+    html = re.sub(r"<(/?)h1\b", r"<\1h2", html)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -43,3 +43,15 @@ def responsive_image(obj, sizes="100vw", max_width=None, css_class="", eager=Fal
     if css_class:
         attrs["class"] = css_class
     return format_html("<img {}>", format_html_join(" ", '{}="{}"', attrs.items()))
+
+
+@register.simple_tag(takes_context=True)
+def largest_rendition_url(context, obj):
+    """Absolute URL of the widest rendition, for og:image (works with object storage too)."""
+    renditions = obj.renditions
+    if not renditions:
+        return ""
+    url = default_storage.url(renditions[-1]["name"])
+    if url.startswith(("http://", "https://")):
+        return url
+    return context.get("SITE_ORIGIN", "") + url

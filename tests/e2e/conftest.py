@@ -76,10 +76,12 @@ def console_errors():
 def browser_page(browser_context, console_errors, request):
     """A tab on the live site. (Not named `page`: pytest-playwright, if installed, would claim it.)"""
     page = browser_context.new_page()
-    page.on(
-        "console",
-        lambda message: message.type == "error" and console_errors.append(f"{message.text} {message.location}"),
-    )
+
+    def on_console(message):
+        if message.type == "error":
+            console_errors.append(f"{message.text} {message.location}")
+
+    page.on("console", on_console)
     page.on("requestfailed", lambda req: console_errors.append(f"{req.url}: {req.failure}"))
     page.on("response", lambda r: r.status >= 400 and console_errors.append(f"{r.status} {r.url}"))
     page.on("pageerror", lambda error: console_errors.append(str(error)))

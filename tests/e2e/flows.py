@@ -5,6 +5,8 @@ import re
 from playwright.sync_api import expect
 
 NOT_FOUND_PATH = "/no-such-page/"
+# The typed amount's box ("Other amount", "Or enter another amount, in US dollars"...).
+AMOUNT_BOX = re.compile(r"(other|another) amount", re.IGNORECASE)
 
 # The focused element, described, and whether it shows a focus indicator. An input the CSS
 # hides visually (a radio drawn as a pill) may show its focus on its label instead.
@@ -60,7 +62,7 @@ def tab_until(page, matches, *, key="Tab", limit=60):
 def fill_donate_form(page, amount):
     """On the donate page: choose "Other amount", type `amount` and submit."""
     page.get_by_role("radio", name="Other amount").check()
-    page.get_by_role("textbox", name=re.compile(r"^Other amount")).fill(amount)
+    page.get_by_role("textbox", name=AMOUNT_BOX).fill(amount)
     page.get_by_role("button", name=re.compile("Continue to secure payment")).click()
 
 
