@@ -25,6 +25,7 @@ import platform
 import queue
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -67,6 +68,10 @@ WRK_THREADS = 2
 WARMUP_SECONDS = 2
 MEASURE_SECONDS = 10
 TRIAL_SECONDS = 5
+
+WRK_TIMEOUT = "10s"  # wrk's default of 2 s would count slow answers as errors and hide them from p99
+QUIET_WAIT_SECONDS = int(os.environ.get("BENCH_QUIET_WAIT", "180"))
+QUIET_BUSY_PERCENT = 15.0
 
 WEBHOOK_DELIVERIES = 2000
 WEBHOOK_SENDERS = 16
@@ -305,6 +310,84 @@ def on_signal(signum, _frame):
     raise SystemExit(128 + signum)
 
 
+# CPU: how much of the machine other processes took while we measured
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_jiffies():
+    """(busy, total) jiffies over all cores since boot; steal counts as busy."""
+    values = list(map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]))
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+def process_jiffies(pid):
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None, 0
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[11]) + int(fields[12])  # ppid, utime + stime
+
+
+def our_jiffies(server_pid):
+    """CPU of everything the benchmark runs: this process, finished children (wrk),
+    the gunicorn master and workers, and the PostgreSQL backends of the bench database."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = (own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime) * CLOCK_TICKS
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        ppid, jiffies = process_jiffies(pid)
+        if server_pid and server_pid in (pid, ppid):
+            total += jiffies
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.startswith(b"postgres: ") and f" {DB_NAME} ".encode() in cmdline:
+            total += jiffies
+    return total
+
+
+class CpuWindow:
+    """Share of the whole machine that other processes used between start() and stop()."""
+
+    def __init__(self, server_pid=None):
+        self.server_pid = server_pid
+
+    def __enter__(self):
+        self.machine = machine_jiffies()
+        self.ours = our_jiffies(self.server_pid)
+        return self
+
+    def __exit__(self, *exc):
+        busy, total = machine_jiffies()
+        ours = our_jiffies(self.server_pid) - self.ours
+        elapsed = max(1, total - self.machine[1])
+        self.busy_percent = (busy - self.machine[0]) / elapsed * 100
+        self.other_percent = max(0.0, (busy - self.machine[0] - ours) / elapsed * 100)
+        return False
+
+
+def wait_for_quiet():
+    """Measure on a quiet machine if it becomes quiet soon: wait while other processes keep
+    more than QUIET_BUSY_PERCENT of the CPUs busy, up to QUIET_WAIT_SECONDS."""
+    started = time.monotonic()
+    while True:
+        with CpuWindow() as window:
+            time.sleep(3)
+        waited = time.monotonic() - started
+        if window.busy_percent <= QUIET_BUSY_PERCENT or waited >= QUIET_WAIT_SECONDS:
+            return window.busy_percent, waited
+        log(f"machine busy ({window.busy_percent:.0f}% CPU used by other processes); waiting")
+        time.sleep(7)
+
+
 # HTTP
 
 
@@ -355,16 +438,22 @@ def parse_duration_ms(value, unit):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def wrk(port, path, seconds, headers=(), warmup=True):
+def wrk(port, path, seconds, headers=(), warmup=True, label=None, server_pid=None):
     url = f"http://127.0.0.1:{port}{path}"
     header_args = [arg for header in headers for arg in ("-H", header)]
-    base = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", *header_args]
+    base = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", "--timeout", WRK_TIMEOUT, *header_args]
     if warmup:
         subprocess.run([*base, f"-d{WARMUP_SECONDS}s", url], capture_output=True, check=False)  # noqa: S603
-    out = subprocess.run(  # noqa: S603
-        [*base, f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
-    ).stdout
+    with CpuWindow(server_pid) as window:
+        out = subprocess.run(  # noqa: S603
+            [*base, f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
+        ).stdout
+    if label:
+        raw = WORK / "wrk" / (re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") + ".txt")
+        raw.parent.mkdir(exist_ok=True)
+        raw.write_text(f"$ {' '.join([*base, f'-d{seconds}s', '--latency', url])}\n{out}")
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "raw": out}
+    result["other_cpu"] = window.other_percent
     for pct in ("50", "99"):
         match = re.search(rf"^\s*{pct}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
         result[f"p{pct}"] = parse_duration_ms(*match.groups()) if match else None
@@ -643,6 +732,20 @@ def gift_count():
 # Report
 
 
+def combine_runs(runs):
+    return {
+        "rps": statistics.mean(r["rps"] for r in runs),
+        "p50": statistics.mean(r["p50"] for r in runs),
+        "p99": max(r["p99"] for r in runs),
+        "other_cpu": statistics.mean(r["other_cpu"] for r in runs),
+        "non2xx": sum(r["non2xx"] for r in runs),
+        "socket_errors": {
+            k: sum(r["socket_errors"].get(k, 0) for r in runs) for k in runs[0]["socket_errors"]
+        },
+        "runs": [r["rps"] for r in runs],
+    }
+
+
 def fmt(value, digits=1):
     if value is None:
         return "—"
@@ -688,6 +791,12 @@ def main():  # noqa: C901
         (f"Project ({seed['top_project']['gifts']:,} gifts)", project_path),
     ]
 
+    background_busy, waited = wait_for_quiet()
+    log(
+        f"other processes used {background_busy:.0f}% of the CPUs before the load tests "
+        f"(waited {waited:.0f} s)"
+    )
+
     # Which gunicorn worker class: a short trial of each on the same three kinds of request.
     trials = {}
     for worker_class in ("sync", "gthread"):
@@ -695,10 +804,21 @@ def main():  # noqa: C901
         try:
             for _, path in public_pages:  # fill the cache; any error shows up in the log
                 get(server.port, path)
+            kinds = [
+                ("static", css_path, []),
+                ("cached home", "/", []),
+                ("uncached story", story_path, [f"Cookie: {UNCACHED_COOKIE}"]),
+            ]
             figures = [
-                wrk(server.port, css_path, TRIAL_SECONDS)["rps"],
-                wrk(server.port, "/", TRIAL_SECONDS)["rps"],
-                wrk(server.port, story_path, TRIAL_SECONDS, headers=[f"Cookie: {UNCACHED_COOKIE}"])["rps"],
+                wrk(
+                    server.port,
+                    path,
+                    TRIAL_SECONDS,
+                    headers=headers,
+                    label=f"trial {worker_class} {kind}",
+                    server_pid=server.process.pid,
+                )["rps"]
+                for kind, path, headers in kinds
             ]
         finally:
             server.stop()
@@ -719,21 +839,27 @@ def main():  # noqa: C901
         bypass = verify_cache_bypass(port, story_path, seed["story_slug"])
         log(f"cache bypass check: {bypass}")
 
+        measure = {"server_pid": server.process.pid}
+        # The static file is measured first and last; its baseline is the mean of the two.
         log("wrk: static file")
-        static = wrk(port, css_path, MEASURE_SECONDS)
-        rows.append({"name": "Static CSS (WhiteNoise)", "url": css_path, "result": static, "kind": "static"})
-
+        static_runs = [wrk(port, css_path, MEASURE_SECONDS, label="static first", **measure)]
+        rows.append({"name": "Static CSS (WhiteNoise)", "url": css_path, "result": None, "kind": "static"})
         for name, path in public_pages:
             log(f"wrk: {name} cached")
-            result = wrk(port, path, MEASURE_SECONDS)
+            result = wrk(port, path, MEASURE_SECONDS, label=f"{name} cached", **measure)
             rows.append({"name": f"{name}, cached", "url": path, "result": result, "kind": "cached"})
         for name, path in public_pages:
             log(f"wrk: {name} uncached")
-            result = wrk(port, path, MEASURE_SECONDS, headers=[f"Cookie: {UNCACHED_COOKIE}"])
+            cookie = [f"Cookie: {UNCACHED_COOKIE}"]
+            result = wrk(port, path, MEASURE_SECONDS, headers=cookie, label=f"{name} uncached", **measure)
             rows.append({"name": f"{name}, uncached", "url": path, "result": result, "kind": "uncached"})
         log("wrk: donate page")
-        result = wrk(port, "/donate/", MEASURE_SECONDS)
+        result = wrk(port, "/donate/", MEASURE_SECONDS, label="donate", **measure)
         rows.append({"name": "Donate (never cached)", "url": "/donate/", "result": result, "kind": "donate"})
+        log("wrk: static file again")
+        static_runs.append(wrk(port, css_path, MEASURE_SECONDS, label="static last", **measure))
+        static = combine_runs(static_runs)
+        rows[0]["result"] = static
 
         weights = {path: page_weight(port, path) for _, path in public_pages}
         weights["/donate/"] = page_weight(port, "/donate/")
@@ -743,7 +869,9 @@ def main():  # noqa: C901
         events = prepare_webhook_events(active_ids, rng)
         gifts_before = gift_count()
         log(f"webhooks: {WEBHOOK_DELIVERIES} deliveries of {len(events)} events, {WEBHOOK_SENDERS} senders")
-        hooks = send_webhooks(port, events, rng)
+        with CpuWindow(server.process.pid) as window:
+            hooks = send_webhooks(port, events, rng)
+        hooks["other_cpu"] = window.other_percent
         hooks_db = webhook_db_counts(events, gifts_before)
         log(f"webhooks: {hooks['per_second']:.0f}/s, statuses {hooks['statuses']}, db {hooks_db}")
     finally:
@@ -808,7 +936,7 @@ def main():  # noqa: C901
 
     # Table
     header = ["Measurement", "URL", "req/s", "p50 ms", "p99 ms", "% of static", "SQL", "gzip KB"]
-    header += ["Bars", "Result"]
+    header += ["Other CPU", "Bars", "Result"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
 
     def result_cell(bars):
@@ -830,6 +958,7 @@ def main():  # noqa: C901
                     fmt(row["ratio"], 1) + "%",
                     str(row["queries"]) if row.get("queries") is not None else "—",
                     fmt(row.get("weight_kb"), 1),
+                    fmt(r["other_cpu"], 0) + "%",
                     ", ".join(label for label, _ in row["bars"]),
                     result_cell(row["bars"]),
                 ]
@@ -848,6 +977,7 @@ def main():  # noqa: C901
                 "—",
                 "—",
                 "—",
+                fmt(hooks["other_cpu"], 0) + "%",
                 ", ".join(label for label, _ in hook_bars),
                 result_cell(hook_bars),
             ]
@@ -855,7 +985,7 @@ def main():  # noqa: C901
         + " |"
     )
     lines.append(
-        "| Checks of the set-up | — | — | — | — | — | — | — | "
+        "| Checks of the set-up | — | — | — | — | — | — | — | — | "
         + ", ".join(label for label, _ in checks)
         + " | "
         + result_cell(checks)
@@ -867,7 +997,20 @@ def main():  # noqa: C901
 
     project_row = next(r for r in rows if r["kind"] == "uncached" and r["url"] == project_path)
     log_text = GUNICORN_LOG.read_text(errors="replace") if GUNICORN_LOG.exists() else ""
+    noisy = max([r["result"]["other_cpu"] for r in rows] + [hooks["other_cpu"]])
     notes = [
+        "Other CPU: share of the machine's CPU time that processes other than the benchmark's "
+        "(gunicorn, wrk, this driver, PostgreSQL backends of podari_bench) used during each measurement; "
+        f"before the load tests, other processes kept {background_busy:.0f}% of the CPUs busy"
+        + (f" (after waiting {waited:.0f} s for the machine to quieten)" if waited >= 1 else "")
+        + ". "
+        + (
+            "Figures measured while others used more than 10% are depressed by that much or more."
+            if noisy > 10
+            else "No measurement shared the machine with other work worth mentioning."
+        ),
+        f"Static baseline: mean of a run before and after the pages "
+        f"({' and '.join(f'{v:.0f}' for v in static['runs'])} req/s).",
         f"gunicorn: {WORKERS} workers, `--worker-class {worker_class}`"
         + (" --threads 2" if worker_class == "gthread" else "")
         + " (the faster in a 5 s trial: "

@@ -57,6 +57,16 @@ class DonateForm(forms.Form):
         self.fields["amount_preset"].choices = [
             (str(minor), format_money(minor, currency)) for minor in settings.DONATION_PRESETS_MINOR
         ] + [(OTHER_AMOUNT, "Other amount")]
+        self.fields["amount_custom"].help_text = (
+            f"Gifts from {format_money(settings.DONATION_MIN_MINOR, currency)} "
+            f"to {format_money(settings.DONATION_MAX_MINOR, currency)}."
+        )
+
+    @staticmethod
+    def default_preset_minor():
+        """The second preset is the one most donors pick; preselect it."""
+        presets = settings.DONATION_PRESETS_MINOR
+        return presets[1] if len(presets) > 1 else presets[0]
 
     def clean(self):
         cleaned = super().clean()

@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -111,6 +111,15 @@ class Project(ImageWithRenditions):
         if not self.goal_minor:
             return None
         return min(100, self.raised_minor * 100 // self.goal_minor)
+
+    @classmethod
+    def status_order(cls):
+        """Active projects first, then funded, then closed (not alphabetical)."""
+        return Case(
+            When(status=cls.Status.ACTIVE, then=0),
+            When(status=cls.Status.FUNDED, then=1),
+            default=2,
+        )
 
     @classmethod
     def general_fund(cls):

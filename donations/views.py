@@ -34,7 +34,7 @@ class ProjectListView(ListView):
     context_object_name = "projects"
 
     def get_queryset(self):
-        return Project.objects.with_totals().order_by("status", "position", "title")
+        return Project.objects.with_totals().order_by(Project.status_order(), "position", "title")
 
 
 def project_detail(request, slug):
@@ -73,7 +73,7 @@ def donate(request):
             return HttpResponseRedirect(checkout_url, status=303)
         return render(request, "donations/donate.html", {"form": form})
 
-    initial = {"amount_preset": "5000"}
+    initial = {"amount_preset": str(DonateForm.default_preset_minor())}
     resume = request.GET.get("resume", "")
     gift = _browser_gift(request, public_id=resume) if resume else None
     if gift is not None:

@@ -83,7 +83,7 @@ def _metadata(stripe_object):
 
 
 def _locked_gift(*, session_id=None, gift_id=None, payment_intent_id=None):
-    gifts = Gift.objects.all()
+    gifts = Gift.objects.select_for_update()
     if session_id:
         gift = gifts.filter(stripe_checkout_session_id=session_id).first()
         if gift:

@@ -62,7 +62,8 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not self._may_cache(request):
             return self.get_response(request)
-        key = f"page-cache:{content_version()}:{request.get_full_path()}"
+        # The host is part of the key: canonical links name the host a page was built for.
+        key = f"page-cache:{content_version()}:{request.get_host()}:{request.get_full_path()}"
         response = cache.get(key)
         if response is not None:
             return response

@@ -33,6 +33,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 # links. Empty means "the host of the current request".
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 SITE_NAME = "Podari.Life"
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="hello@podari.life")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -4,18 +4,17 @@ The site runs in pytest-django's live server (a thread of this process, on a tra
 test database), giving through the simulated checkout as on a developer's machine. Every
 test leaves a screenshot of its last page in test-artifacts/screenshots/<test name>.png.
 
-Playwright's sync API keeps an asyncio loop running in the main thread; Django would take
-the ORM calls the tests make for async code and refuse them, hence DJANGO_ALLOW_ASYNC_UNSAFE.
+Playwright's sync API keeps an asyncio loop running in the main thread while it is started;
+Django would take the ORM calls the tests make for async code and refuse them, hence
+DJANGO_ALLOW_ASYNC_UNSAFE. Both last only as long as this package's tests: the browser is
+package-scoped, so the test folders that run after tests/e2e see neither the loop nor the flag.
 """
 
 import os
+import re
+from pathlib import Path
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-import re  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
+import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,7 +29,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
     """Debian's Chromium, driven by Playwright. Never Playwright's own browser download."""
     if not CHROMIUM.exists():
@@ -40,11 +39,17 @@ def chromium():
         )
     from playwright.sync_api import sync_playwright
 
+    flag = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-    playwright.stop()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+        if flag is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(autouse=True)
