@@ -72,6 +72,8 @@ TRIAL_SECONDS = 5
 WRK_TIMEOUT = "10s"  # wrk's default of 2 s would count slow answers as errors and hide them from p99
 QUIET_WAIT_SECONDS = int(os.environ.get("BENCH_QUIET_WAIT", "180"))
 QUIET_BUSY_PERCENT = 15.0
+NOISY_PERCENT = 10.0  # a measurement during which other processes took more is repeated once
+REMEASURE_SECONDS = 240
 
 WEBHOOK_DELIVERIES = 2000
 WEBHOOK_SENDERS = 16
@@ -331,31 +333,44 @@ def process_jiffies(pid):
     return int(fields[1]), int(fields[11]) + int(fields[12])  # ppid, utime + stime
 
 
+def is_ours(pid, ppid, server_pid):
+    """The gunicorn master and workers, Redis, and PostgreSQL's own processes except the
+    backends of other databases (other people's test runs, say)."""
+    if server_pid and server_pid in (pid, ppid):
+        return True
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    if cmdline.startswith("redis-server"):
+        return True
+    if cmdline.startswith("postgres: "):
+        words = cmdline.split(": ", 2)[-1].split()
+        is_backend = len(words) >= 3 and ("(" in words[2] or words[2] == "[local]")
+        return not is_backend or words[1] == DB_NAME
+    return False
+
+
 def our_jiffies(server_pid):
-    """CPU of everything the benchmark runs: this process, finished children (wrk),
-    the gunicorn master and workers, and the PostgreSQL backends of the bench database."""
+    """CPU used so far by this process and its finished children (wrk), and per process id
+    by the long-running processes the benchmark relies on (see is_ours)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = (own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime) * CLOCK_TICKS
+    direct = (own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime) * CLOCK_TICKS
+    processes = {}
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        ppid, jiffies = process_jiffies(pid)
-        if server_pid and server_pid in (pid, ppid):
-            total += jiffies
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if cmdline.startswith(b"postgres: ") and f" {DB_NAME} ".encode() in cmdline:
-            total += jiffies
-    return total
+        if entry.name.isdigit():
+            pid = int(entry.name)
+            ppid, jiffies = process_jiffies(pid)
+            if ppid is not None and is_ours(pid, ppid, server_pid):
+                processes[pid] = jiffies
+    return direct, processes
 
 
 class CpuWindow:
-    """Share of the whole machine that other processes used between start() and stop()."""
+    """How busy the machine was between enter and exit, and how much of that was other
+    processes' work. A process of ours that ended inside the window (a PostgreSQL backend
+    closed after CONN_MAX_AGE) loses its last moments, which then count as other work."""
 
     def __init__(self, server_pid=None):
         self.server_pid = server_pid
@@ -367,22 +382,26 @@ class CpuWindow:
 
     def __exit__(self, *exc):
         busy, total = machine_jiffies()
-        ours = our_jiffies(self.server_pid) - self.ours
+        direct, processes = our_jiffies(self.server_pid)
+        before_direct, before = self.ours
+        ours = direct - before_direct
+        ours += sum(jiffies - before.get(pid, 0) for pid, jiffies in processes.items())
         elapsed = max(1, total - self.machine[1])
         self.busy_percent = (busy - self.machine[0]) / elapsed * 100
-        self.other_percent = max(0.0, (busy - self.machine[0] - ours) / elapsed * 100)
+        self.other_percent = min(100.0, max(0.0, (busy - self.machine[0] - ours) / elapsed * 100))
         return False
 
 
-def wait_for_quiet():
+def wait_for_quiet(limit=QUIET_WAIT_SECONDS):
     """Measure on a quiet machine if it becomes quiet soon: wait while other processes keep
-    more than QUIET_BUSY_PERCENT of the CPUs busy, up to QUIET_WAIT_SECONDS."""
+    more than QUIET_BUSY_PERCENT of the CPUs busy, up to `limit` seconds. Our gunicorn is
+    idle meanwhile, so whatever is busy is someone else."""
     started = time.monotonic()
     while True:
         with CpuWindow() as window:
             time.sleep(3)
         waited = time.monotonic() - started
-        if window.busy_percent <= QUIET_BUSY_PERCENT or waited >= QUIET_WAIT_SECONDS:
+        if window.busy_percent <= QUIET_BUSY_PERCENT or waited >= limit:
             return window.busy_percent, waited
         log(f"machine busy ({window.busy_percent:.0f}% CPU used by other processes); waiting")
         time.sleep(7)
@@ -828,7 +847,6 @@ def main():  # noqa: C901
     log(f"using --worker-class {worker_class}")
 
     server = Server(worker_class).start()
-    rows = []  # dicts: name, url, result, queries, weight, bars (list of (label, ok))
     try:
         port = server.port
         status, _, home_html = get(port, "/")
@@ -839,25 +857,55 @@ def main():  # noqa: C901
         bypass = verify_cache_bypass(port, story_path, seed["story_slug"])
         log(f"cache bypass check: {bypass}")
 
-        measure = {"server_pid": server.process.pid}
+        cookie = [f"Cookie: {UNCACHED_COOKIE}"]
+        rows = [{"name": "Static CSS (WhiteNoise)", "url": css_path, "kind": "static", "headers": []}]
+        rows += [{"name": f"{n}, cached", "url": u, "kind": "cached", "headers": []} for n, u in public_pages]
+        rows += [
+            {"name": f"{n}, uncached", "url": u, "kind": "uncached", "headers": cookie}
+            for n, u in public_pages
+        ]
+        rows += [{"name": "Donate (never cached)", "url": "/donate/", "kind": "donate", "headers": []}]
+
+        def measure(row, attempt):
+            log(
+                f"wrk: {row['name']}"
+                + (f" (again: other processes took {attempt}% of the CPUs)" if attempt else "")
+            )
+            label = row["name"] + (" again" if attempt else "")
+            return wrk(
+                port,
+                row["url"],
+                MEASURE_SECONDS,
+                headers=row["headers"],
+                label=label,
+                server_pid=server.process.pid,
+            )
+
         # The static file is measured first and last; its baseline is the mean of the two.
-        log("wrk: static file")
-        static_runs = [wrk(port, css_path, MEASURE_SECONDS, label="static first", **measure)]
-        rows.append({"name": "Static CSS (WhiteNoise)", "url": css_path, "result": None, "kind": "static"})
-        for name, path in public_pages:
-            log(f"wrk: {name} cached")
-            result = wrk(port, path, MEASURE_SECONDS, label=f"{name} cached", **measure)
-            rows.append({"name": f"{name}, cached", "url": path, "result": result, "kind": "cached"})
-        for name, path in public_pages:
-            log(f"wrk: {name} uncached")
-            cookie = [f"Cookie: {UNCACHED_COOKIE}"]
-            result = wrk(port, path, MEASURE_SECONDS, headers=cookie, label=f"{name} uncached", **measure)
-            rows.append({"name": f"{name}, uncached", "url": path, "result": result, "kind": "uncached"})
-        log("wrk: donate page")
-        result = wrk(port, "/donate/", MEASURE_SECONDS, label="donate", **measure)
-        rows.append({"name": "Donate (never cached)", "url": "/donate/", "result": result, "kind": "donate"})
-        log("wrk: static file again")
-        static_runs.append(wrk(port, css_path, MEASURE_SECONDS, label="static last", **measure))
+        static_runs = [measure(rows[0], 0)]
+        for row in rows[1:]:
+            row["result"] = measure(row, 0)
+        static_runs.append(measure(rows[0], 0))
+        # A measurement that shared the machine with other work is taken once more, when it is
+        # quieter, and the quieter of the two kept (within a time limit).
+        deadline = time.monotonic() + REMEASURE_SECONDS
+        noisy = [r for r in rows[1:] if r["result"]["other_cpu"] > NOISY_PERCENT]
+        noisy += [rows[0]] if max(r["other_cpu"] for r in static_runs) > NOISY_PERCENT else []
+        for row in noisy:
+            if time.monotonic() > deadline:
+                break
+            wait_for_quiet(limit=30)
+            if row["kind"] == "static":
+                worst = max(range(2), key=lambda i: static_runs[i]["other_cpu"])
+                again = measure(row, round(static_runs[worst]["other_cpu"]))
+                if again["other_cpu"] < static_runs[worst]["other_cpu"]:
+                    static_runs[worst] = again
+                    row["remeasured"] = True
+            else:
+                again = measure(row, round(row["result"]["other_cpu"]))
+                if again["other_cpu"] < row["result"]["other_cpu"]:
+                    row["result"] = again
+                    row["remeasured"] = True
         static = combine_runs(static_runs)
         rows[0]["result"] = static
 
@@ -1009,6 +1057,8 @@ def main():  # noqa: C901
             if noisy > 10
             else "No measurement shared the machine with other work worth mentioning."
         ),
+        f"Re-measured when quieter (the quieter run kept): {len(noisy)} noisy measurement(s), "
+        f"{sum(1 for r in rows if r.get('remeasured'))} replaced.",
         f"Static baseline: mean of a run before and after the pages "
         f"({' and '.join(f'{v:.0f}' for v in static['runs'])} req/s).",
         f"gunicorn: {WORKERS} workers, `--worker-class {worker_class}`"

@@ -75,8 +75,10 @@ class GiftAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
+            # Money that arrived: pending, failed and abandoned checkouts never paid anything.
             totals = (
-                changelist.queryset.order_by()
+                changelist.queryset.filter(status__in=Gift.PAID_STATUSES)
+                .order_by()
                 .values("currency")
                 .annotate(gross=Sum("amount_minor"), refunded=Sum("amount_refunded_minor"))
             )

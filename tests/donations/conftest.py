@@ -10,7 +10,18 @@ import time
 import pytest
 from django.urls import reverse
 
-from tests.conftest import load_stripe_fixture, sign
+from tests.conftest import image_upload, load_stripe_fixture, sign
+
+
+@pytest.fixture
+def make_project(make_project):
+    """The shared factory with a small picture: these tests never look at it, and renditions take time."""
+
+    def make(**fields):
+        fields.setdefault("image", image_upload("project.png", size=(160, 100)))
+        return make_project(**fields)
+
+    return make
 
 
 def _metadata(gift):

@@ -132,7 +132,9 @@ def test_refunds_racing_their_payments_end_refunded(project, make_pending_gift, 
     deliveries = []
     for n, gift in enumerate(gifts):
         payment = stripe_event("checkout_session_completed", gift=gift, payment_intent=f"pi_race_{n}")
-        refund = stripe_event("charge_refunded", gift=gift, payment_intent=f"pi_race_{n}", amount_refunded=5_000)
+        refund = stripe_event(
+            "charge_refunded", gift=gift, payment_intent=f"pi_race_{n}", amount_refunded=5_000
+        )
         deliveries += [signed(payment, signed_headers), signed(refund, signed_headers)]
 
     statuses = deliver_at_once(deliveries)

@@ -222,7 +222,10 @@ def closed_port_url():
                 }
             },
         ),
-        (401, {"error": {"type": "invalid_request_error", "message": "Internal wobble sk_live_not_for_donors"}}),
+        (
+            401,
+            {"error": {"type": "invalid_request_error", "message": "Internal wobble sk_live_not_for_donors"}},
+        ),
     ],
 )
 def test_stripe_refusing_shows_a_page_to_try_again(client, project, stripe_stub, status, body):

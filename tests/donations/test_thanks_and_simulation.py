@@ -17,7 +17,7 @@ THANKS_URL = reverse("donations:thanks")
 
 @pytest.fixture
 def given(donate, project, stripe_stub, checkout_session):
-    """A $100 gift to the CAR-T project made through the form in this browser; Stripe has not confirmed it yet."""
+    """A $100 gift to CAR-T made through the form in this browser; Stripe has not confirmed it yet."""
     session = checkout_session()
     stripe_stub.respond(session)
     response = donate(project, amount_preset="10000", donor_email="jane@example.com")

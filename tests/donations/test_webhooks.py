@@ -1,4 +1,4 @@
-"""Stripe's webhook: only signed events get in, each is applied once, and gifts end up right whatever the order."""
+"""Stripe's webhook: only signed events get in, each applies once, and gifts end up right in any order."""
 
 import json
 import time
@@ -195,7 +195,9 @@ def test_a_bank_payment_that_clears_later_settles_the_gift(
     assert totals(project) == (5_000, 1)
 
 
-def test_a_bank_payment_that_fails_marks_the_gift_failed(post_event, project, make_pending_gift, stripe_event):
+def test_a_bank_payment_that_fails_marks_the_gift_failed(
+    post_event, project, make_pending_gift, stripe_event
+):
     gift = make_pending_gift(project)
     post_event(stripe_event("checkout_session_completed_unpaid", gift=gift))
 
@@ -228,7 +230,9 @@ def test_an_expiry_arriving_after_payment_changes_nothing(
     assert totals(project) == (5_000, 1)
 
 
-def test_a_failure_arriving_after_payment_changes_nothing(post_event, project, make_pending_gift, stripe_event):
+def test_a_failure_arriving_after_payment_changes_nothing(
+    post_event, project, make_pending_gift, stripe_event
+):
     gift = make_pending_gift(project)
     post_event(stripe_event("checkout_session_async_payment_succeeded", gift=gift))
 
@@ -315,7 +319,9 @@ def test_an_older_session_converted_to_the_donors_currency_is_recorded_in_ours(
 # Duplicates, and payments with no gift on this site
 
 
-def test_a_payment_with_no_gift_here_is_recorded_for_its_project(post_event, general_fund, project, stripe_event):
+def test_a_payment_with_no_gift_here_is_recorded_for_its_project(
+    post_event, general_fund, project, stripe_event
+):
     event = stripe_event(
         "checkout_session_completed",
         id="cs_test_payment_link_1",
@@ -369,7 +375,9 @@ def test_a_gift_id_belonging_to_another_session_is_not_reused(
 
 
 def test_a_duplicate_delivery_is_applied_once(post_event, general_fund, stripe_event):
-    event = stripe_event("checkout_session_completed", id="cs_test_twice", client_reference_id=None, metadata={})
+    event = stripe_event(
+        "checkout_session_completed", id="cs_test_twice", client_reference_id=None, metadata={}
+    )
 
     first, second = post_event(event), post_event(event)
 
@@ -518,7 +526,9 @@ def test_a_refund_for_a_payment_we_never_saw_is_recorded_for_review(
 @pytest.fixture
 def failed_event(post_event, project, stripe_event):
     """A payment with no project in its metadata, arriving while there is no general fund."""
-    event = stripe_event("checkout_session_completed", id="cs_test_orphan", client_reference_id=None, metadata={})
+    event = stripe_event(
+        "checkout_session_completed", id="cs_test_orphan", client_reference_id=None, metadata={}
+    )
     response = post_event(event)
     assert response.status_code == 500
     return event
@@ -567,7 +577,9 @@ def test_replaying_without_fixing_the_cause_fails_again(admin_client, failed_eve
 
 
 def test_replaying_an_applied_event_changes_nothing(admin_client, post_event, general_fund, stripe_event):
-    post_event(stripe_event("checkout_session_completed", id="cs_test_once", client_reference_id=None, metadata={}))
+    post_event(
+        stripe_event("checkout_session_completed", id="cs_test_once", client_reference_id=None, metadata={})
+    )
     stored = StripeEvent.objects.get()
 
     response = admin_client.post(

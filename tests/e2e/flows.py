@@ -84,6 +84,7 @@ def open_thanks_confirming(page, amount="37.50"):
     session_id = open_simulated_checkout(page, amount)
     page.goto(f"/donate/thanks/?session_id={session_id}")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Confirming")
+    return session_id
 
 
 def open_thanks_confirmed(page, amount="37.50"):

@@ -54,7 +54,7 @@ MISSING_ALT_SCRIPT = """() => [...document.images].filter(img => !img.hasAttribu
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_no_axe_violations_and_every_image_has_alt(browser_page, content, name):
+def test_no_axe_violations_and_every_image_has_alt(browser_page, content, console_errors, name):
     page = browser_page
     dict(flows.public_pages(content))[name](page)
     page.wait_for_load_state("load")
@@ -70,6 +70,9 @@ def test_no_axe_violations_and_every_image_has_alt(browser_page, content, name):
     assert page.evaluate(MISSING_ALT_SCRIPT) == [], f"Images without alt text on {name}"
     if name == "story_detail":
         expect(page.get_by_role("img", name=content["stories"][0].image_alt)).to_be_visible()
+    # Nothing refused by the Content-Security-Policy, no missing files (the 404 page's own status aside).
+    errors = [e for e in console_errors if name != "not_found" or "404" not in e]
+    assert errors == [], f"Console errors on {name}: {errors}"
 
 
 def test_skip_link_is_first_and_moves_focus_to_main(browser_page, content):
