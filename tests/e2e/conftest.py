@@ -1,4 +1,4 @@
-"""End-to-end fixtures: one Debian Chromium per session, a fresh browser context per test.
+"""End-to-end fixtures: one Debian Chromium for the whole package, a fresh browser context per test.
 
 The site runs in pytest-django's live server (a thread of this process, on a transactional
 test database), giving through the simulated checkout as on a developer's machine. Every
@@ -64,7 +64,7 @@ def simulated_checkout(settings):
 
 
 @pytest.fixture
-def browser_context(chromium, live_server, request):
+def browser_context(chromium, live_server):
     context = chromium.new_context(base_url=live_server.url, viewport=DESKTOP, locale="en-US")
     context.set_default_timeout(10_000)
     yield context
