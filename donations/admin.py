@@ -13,13 +13,11 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["raised", "gift_count"]
+    actions = ["recount_totals"]
     fields = [
         "title", "slug", "summary", "description", "image", "image_alt", "goal_minor", "currency",
         "status", "is_general_fund", "is_featured", "position", "raised", "gift_count",
     ]  # fmt: skip
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).with_totals()
 
     @admin.display(description="goal")
     def goal(self, project):
@@ -27,11 +25,17 @@ class ProjectAdmin(admin.ModelAdmin):
 
     @admin.display(description="raised (net of refunds)", ordering="raised_minor")
     def raised(self, project):
-        return format_money(getattr(project, "raised_minor", 0), project.currency)
+        return format_money(project.raised_minor, project.currency)
 
     @admin.display(description="gifts", ordering="gift_count")
     def gift_count(self, project):
-        return getattr(project, "gift_count", 0)
+        return project.gift_count
+
+    @admin.action(description="Recount the totals of the selected projects from their gifts")
+    def recount_totals(self, request, queryset):
+        # Totals stay exact by themselves; this repairs them after a hand edit in the database.
+        updated = queryset.recount_totals()
+        self.message_user(request, f"Recounted the totals of {updated} project(s).", messages.SUCCESS)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         from markdownx.widgets import AdminMarkdownxWidget
@@ -65,6 +69,10 @@ class GiftAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         # Gifts come from Stripe; a hand-made one would claim money that never arrived.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A gift is a record of money received; refunds come from Stripe, not deletion.
         return False
 
     @admin.display(description="amount", ordering="amount_minor")

@@ -1,7 +1,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -20,11 +20,13 @@ class ProjectQuerySet(models.QuerySet):
     def accepting_gifts(self):
         return self.exclude(status=Project.Status.CLOSED)
 
-    def with_totals(self):
-        """Annotate raised_minor and gift_count, summed by the database.
+    def recount_totals(self):
+        """Set the stored totals of these projects from their gifts, in one UPDATE.
 
-        Totals count gifts in the project's own currency that succeeded, net of
-        refunds; a fully refunded gift no longer counts at all.
+        Gift.save() keeps the totals exact as gifts change; this is for after bulk
+        inserts or hand repairs that bypass it (`manage.py recount_totals`). Totals
+        count gifts in the project's own currency that succeeded, net of refunds; a
+        fully refunded gift no longer counts at all.
         """
         counted = Gift.objects.filter(
             project=OuterRef("pk"),
@@ -32,10 +34,10 @@ class ProjectQuerySet(models.QuerySet):
             status__in=Gift.COUNTED_STATUSES,
         ).values("project")
         raised = counted.annotate(total=Sum(F("amount_minor") - F("amount_refunded_minor"))).values("total")
-        # COUNT(*), not COUNT(id): the id is not in gift_totals_idx, so counting it would read the
-        # table; COUNT(*) stays an index-only scan like the sum above.
+        # COUNT(*), not COUNT(id): the id is not in gift_totals_idx, so counting it would
+        # read the table; COUNT(*) stays an index-only scan like the sum above.
         count = counted.annotate(n=Count("*")).values("n")
-        return self.annotate(
+        return self.update(
             raised_minor=Coalesce(Subquery(raised), 0),
             gift_count=Coalesce(Subquery(count), 0),
         )
@@ -69,6 +71,10 @@ class Project(ImageWithRenditions):
     )
     is_featured = models.BooleanField("featured on the home page", default=False)
     position = models.PositiveIntegerField(default=0, help_text="Lower comes first in lists.")
+    # Kept exact by Gift.save() in the same transaction as the gift, so pages read two
+    # columns instead of summing every gift (see ProjectQuerySet.recount_totals).
+    raised_minor = models.BigIntegerField("raised, net of refunds (minor units)", default=0, editable=False)
+    gift_count = models.PositiveIntegerField("gifts counted", default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,10 +93,23 @@ class Project(ImageWithRenditions):
     def __str__(self):
         return self.title
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        project = super().from_db(db, field_names, values)
+        project._loaded_currency = (
+            values[field_names.index("currency")] if "currency" in field_names else None
+        )
+        return project
+
     def save(self, *args, **kwargs):
         self.currency = self.currency.lower()
         self.description_html = render_markdown(self.description)
         super().save(*args, **kwargs)
+        if getattr(self, "_loaded_currency", self.currency) != self.currency:
+            # Only gifts in the project's currency count, so a new currency means a new total.
+            Project.objects.filter(pk=self.pk).recount_totals()
+            self.refresh_from_db(fields=["raised_minor", "gift_count"])
+        self._loaded_currency = self.currency
 
     def get_absolute_url(self):
         return reverse("donations:project_detail", args=[self.slug])
@@ -104,10 +123,7 @@ class Project(ImageWithRenditions):
 
     @property
     def progress_percent(self):
-        """Whole percent of the goal raised, capped at 100; None without a goal.
-
-        Needs the raised_minor annotation from ProjectQuerySet.with_totals().
-        """
+        """Whole percent of the goal raised, capped at 100; None without a goal."""
         if not self.goal_minor:
             return None
         return min(100, self.raised_minor * 100 // self.goal_minor)
@@ -124,6 +140,11 @@ class Project(ImageWithRenditions):
     @classmethod
     def general_fund(cls):
         return cls.objects.filter(is_general_fund=True).first()
+
+
+# The fields a gift's contribution to its project's total is made of.
+TOTAL_FIELDS = {"project_id", "currency", "status", "amount_minor", "amount_refunded_minor"}
+UNKNOWN = object()
 
 
 class GiftQuerySet(models.QuerySet):
@@ -206,6 +227,54 @@ class Gift(models.Model):
 
     def __str__(self):
         return f"Gift #{self.pk} to {self.project}"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            after = self._contribution()
+            self._move_project_totals(getattr(self, "_counted_as", None), after)
+            self._counted_as = after
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            before = getattr(self, "_counted_as", None)
+            deleted = super().delete(*args, **kwargs)
+            self._move_project_totals(before, None)
+            return deleted
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        gift = super().from_db(db, field_names, values)
+        if TOTAL_FIELDS.issubset(field_names):
+            gift._counted_as = gift._contribution()
+        else:
+            gift._counted_as = UNKNOWN
+        return gift
+
+    def _contribution(self):
+        """What this gift adds to its project's total: (project id, currency, net) or None."""
+        if self.status not in self.COUNTED_STATUSES:
+            return None
+        return (self.project_id, self.currency, self.net_minor)
+
+    def _move_project_totals(self, before, after):
+        """Apply the change in this gift's contribution to the stored project totals.
+
+        F() expressions make the database do the arithmetic under the project row's lock,
+        so concurrent gifts to one project add up exactly.
+        """
+        if before is UNKNOWN:
+            Project.objects.filter(pk=self.project_id).recount_totals()
+            return
+        if before == after:
+            return
+        for contribution, sign in ((before, -1), (after, 1)):
+            if contribution is not None:
+                project_id, currency, net_minor = contribution
+                Project.objects.filter(pk=project_id, currency=currency).update(
+                    raised_minor=F("raised_minor") + sign * net_minor,
+                    gift_count=F("gift_count") + sign,
+                )
 
     @property
     def is_paid(self):

@@ -34,11 +34,11 @@ class ProjectListView(ListView):
     context_object_name = "projects"
 
     def get_queryset(self):
-        return Project.objects.with_totals().order_by(Project.status_order(), "position", "title")
+        return Project.objects.order_by(Project.status_order(), "position", "title")
 
 
 def project_detail(request, slug):
-    project = get_object_or_404(Project.objects.with_totals(), slug=slug)
+    project = get_object_or_404(Project, slug=slug)
     stories = project.stories.published().order_by("-publish_at")[:12]
     donors = project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]
     return render(

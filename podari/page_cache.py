@@ -6,6 +6,8 @@ every cached page under the old number is simply never read again. Visitors with
 session (staff, a donor back from checkout) always get a fresh page.
 """
 
+import time
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -24,11 +26,16 @@ def public_page(view):
     return view
 
 
+def _fresh_version():
+    # Milliseconds, so a version set again after eviction never equals an older one.
+    return int(time.time() * 1000)
+
+
 def content_version():
     version = cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
+        cache.add(VERSION_KEY, _fresh_version(), timeout=None)
+        version = cache.get(VERSION_KEY)
     return version
 
 
@@ -36,7 +43,7 @@ def bump_content_version(**kwargs):
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # not set yet (or evicted): any new value invalidates
-        cache.add(VERSION_KEY, 1, timeout=None)
+        cache.add(VERSION_KEY, _fresh_version(), timeout=None)
 
 
 def connect_invalidation(*models):
@@ -63,16 +70,19 @@ class PublicPageCacheMiddleware:
         if not self._may_cache(request):
             return self.get_response(request)
         # The host is part of the key: canonical links name the host a page was built for.
-        key = f"page-cache:{content_version()}:{request.get_host()}:{request.get_full_path()}"
-        response = cache.get(key)
-        if response is not None:
-            return response
+        page_key = f"page-cache:{request.get_host()}:{request.get_full_path()}"
+        # One round trip to the cache for both the current version and the stored page.
+        found = cache.get_many([VERSION_KEY, page_key])
+        version = found.get(VERSION_KEY) or content_version()
+        stored = found.get(page_key)
+        if stored is not None and stored[0] == version:
+            return stored[1]
         response = self.get_response(request)
         if response.status_code == 200 and not response.cookies and not response.streaming:
             patch_cache_control(response, public=True, max_age=settings.PAGE_CACHE_BROWSER_SECONDS)
             timeout = self._timeout()
             if timeout > 0:
-                cache.set(key, response, timeout)
+                cache.set(page_key, (version, response), timeout)
         return response
 
     def _timeout(self):

@@ -1,5 +1,4 @@
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.views.generic import ListView
 
@@ -7,16 +6,9 @@ from donations.models import Project
 from stories.models import Story
 
 
-def _with_projects(stories):
-    return stories.prefetch_related(Prefetch("projects", queryset=Project.objects.with_totals()))
-
-
 def home(request):
     featured = (
-        Project.objects.with_totals()
-        .accepting_gifts()
-        .order_by("-is_featured", "is_general_fund", "position")
-        .first()
+        Project.objects.accepting_gifts().order_by("-is_featured", "is_general_fund", "position").first()
     )
     stories = Story.objects.published().prefetch_related("projects")[:6]
     return render(request, "stories/home.html", {"featured_project": featured, "stories": stories})
@@ -45,12 +37,12 @@ def _render_story(request, story, *, preview=False):
 
 
 def story_detail(request, slug):
-    story = get_object_or_404(_with_projects(Story.objects.published()), slug=slug)
+    story = get_object_or_404(Story.objects.published().prefetch_related("projects"), slug=slug)
     return _render_story(request, story)
 
 
 @staff_member_required
 def story_preview(request, pk):
     """Staff see a draft or scheduled story exactly as it will look, marked as a preview."""
-    story = get_object_or_404(_with_projects(Story.objects.all()), pk=pk)
+    story = get_object_or_404(Story.objects.prefetch_related("projects"), pk=pk)
     return _render_story(request, story, preview=True)

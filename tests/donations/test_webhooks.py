@@ -16,7 +16,7 @@ WEBHOOK_URL = reverse("donations:stripe_webhook")
 
 
 def totals(project):
-    project = Project.objects.with_totals().get(pk=project.pk)
+    project = Project.objects.get(pk=project.pk)
     return project.raised_minor, project.gift_count
 
 

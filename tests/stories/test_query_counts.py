@@ -92,6 +92,8 @@ def grow(site, stories=195, gifts=195):
             )
         )
     Gift.objects.bulk_create(new_gifts)
+    # A bulk insert bypasses Gift.save(), which keeps totals; recount them as a bulk load must.
+    Project.objects.recount_totals()
 
 
 def page_urls(site):
@@ -151,13 +153,13 @@ def expected_totals(projects):
     return totals
 
 
-def test_project_totals_are_summed_by_the_database(client, site):
+def test_project_totals_recounted_by_the_database_match_every_gift(client, site):
     grow(site)
     expected = expected_totals(site["projects"])
     assert all(raised > 0 and count > 10 for raised, count in expected.values()), expected
 
     with CaptureQueriesContext(connection) as queries:
-        projects = list(Project.objects.with_totals())
+        projects = list(Project.objects.all())
     assert len(queries) == 1
     assert {p.slug: (p.raised_minor, p.gift_count) for p in projects} == expected
 
