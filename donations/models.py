@@ -217,6 +217,12 @@ class Gift(models.Model):
                 include=["amount_minor", "amount_refunded_minor"],
                 name="gift_totals_idx",
             ),
+            # The newest named donors on a project page, without scanning its other gifts.
+            models.Index(
+                fields=["project", "-paid_at"],
+                condition=Q(show_name_publicly=True, status__in=["succeeded", "partially_refunded"]),
+                name="gift_public_donors_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
