@@ -6,6 +6,7 @@ minor units into words for people. Nothing here touches floats.
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -73,6 +74,7 @@ def parse_major_amount(text: str, currency: str) -> int:
     return int(minor)
 
 
+@lru_cache(maxsize=8192)
 def format_money(amount_minor: int, currency: str, *, locale: str = "en_US") -> str:
     """$5,000 for whole amounts, $12.50 otherwise."""
     major = to_major(amount_minor, currency)

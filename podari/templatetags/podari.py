@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 from django import template
 from django.core.files.storage import default_storage
 from django.utils.html import format_html, format_html_join
@@ -22,9 +24,16 @@ def responsive_image(obj, sizes="100vw", max_width=None, css_class="", eager=Fal
     Width and height are set so the page does not shift while the picture loads.
     `max_width` picks the largest rendition the src falls back to.
     """
-    renditions = obj.renditions
-    if not renditions:
+    if not obj.renditions:
         return ""
+    renditions = tuple((r["name"], r["width"], r["height"]) for r in obj.renditions)
+    return _image_tag(renditions, obj.image_alt, sizes, max_width, css_class, eager)
+
+
+@lru_cache(maxsize=4096)
+def _image_tag(renditions, alt, sizes, max_width, css_class, eager):
+    # Cached: the same picture is drawn on many pages and the markup depends only on these.
+    renditions = [{"name": n, "width": w, "height": h} for n, w, h in renditions]
     usable = [r for r in renditions if max_width is None or r["width"] <= int(max_width)] or renditions[:1]
     fallback = usable[-1]
     srcset = ", ".join(f"{default_storage.url(r['name'])} {r['width']}w" for r in usable)
@@ -34,7 +43,7 @@ def responsive_image(obj, sizes="100vw", max_width=None, css_class="", eager=Fal
         "sizes": sizes,
         "width": fallback["width"],
         "height": fallback["height"],
-        "alt": obj.image_alt,
+        "alt": alt,
         "loading": "eager" if eager else "lazy",
         "decoding": "async",
     }
