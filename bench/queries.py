@@ -2,8 +2,7 @@
 
 Each page is requested exactly as the load test requests it: `cookie:/path` with the
 `sessionid=bench-uncached` cookie (the uncached public pages), `plain:/path` without
-(the donate page); once to warm up, once counted, then timed. The slowest query of each
-page is EXPLAINed.
+(the donate page); once to warm up, once counted, then timed. Every SELECT is EXPLAINed.
 
 Run by bench/run.py as `python -m bench.queries cookie:/ plain:/donate/ ...` with
 DJANGO_SETTINGS_MODULE=bench.settings and PAGE_CACHE_ENABLED=0; prints one JSON object
@@ -59,13 +58,15 @@ def main(args):
     for arg in args:
         kind, url = arg.split(":", 1)
         results[arg] = measure(with_cookie if kind == "cookie" else plain, url)
-    plans = {}
-    for url, result in results.items():
-        if result["sql"]:
-            slowest = max(result["sql"], key=lambda q: q["ms"])
-            # Only SELECTs are safe to EXPLAIN ANALYZE (it runs the statement).
-            if slowest["sql"].lstrip().upper().startswith("SELECT"):
-                plans[url] = {"sql": slowest["sql"], "ms": slowest["ms"], "plan": explain(slowest["sql"])}
+    # Only SELECTs are safe to EXPLAIN ANALYZE (it runs the statement).
+    plans = {
+        url: [
+            {"sql": q["sql"], "ms": q["ms"], "plan": explain(q["sql"])}
+            for q in result["sql"]
+            if q["sql"].lstrip().upper().startswith("SELECT")
+        ]
+        for url, result in results.items()
+    }
     print(json.dumps({"pages": results, "plans": plans}))
 
 

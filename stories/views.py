@@ -1,4 +1,5 @@
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.views.generic import ListView
 
@@ -6,11 +7,18 @@ from donations.models import Project
 from stories.models import Story
 
 
+def _story_cards(stories):
+    """Only what a story card shows: no story bodies, and just the names of its projects."""
+    return stories.defer("body", "body_html").prefetch_related(
+        Prefetch("projects", queryset=Project.objects.only("id", "title", "slug"))
+    )
+
+
 def home(request):
     featured = (
         Project.objects.accepting_gifts().order_by("-is_featured", "is_general_fund", "position").first()
     )
-    stories = Story.objects.published().prefetch_related("projects")[:6]
+    stories = _story_cards(Story.objects.published())[:6]
     return render(request, "stories/home.html", {"featured_project": featured, "stories": stories})
 
 
@@ -20,7 +28,7 @@ class StoryListView(ListView):
     paginate_by = 9
 
     def get_queryset(self):
-        return Story.objects.published().prefetch_related("projects")
+        return _story_cards(Story.objects.published())
 
 
 def _render_story(request, story, *, preview=False):
