@@ -548,32 +548,9 @@ def count_queries(paths_with_cookie, paths_without_cookie):
 
 
 def completed_event_template():
+    """A real-shaped checkout.session.completed event: the one the webhook tests post."""
     fixture = ROOT / "tests" / "fixtures" / "stripe" / "checkout_session_completed.json"
-    if fixture.exists():
-        return json.loads(fixture.read_text())
-    # The shape of donations.services.simulated_completed_event, if the fixture is gone.
-    return {
-        "id": "",
-        "object": "event",
-        "api_version": "2026-10-28.endive",
-        "created": 0,
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": "checkout.session.completed",
-        "data": {
-            "object": {
-                "object": "checkout.session",
-                "mode": "payment",
-                "submit_type": "donate",
-                "status": "complete",
-                "payment_status": "paid",
-                "customer_details": {},
-                "metadata": {},
-                "livemode": False,
-            }
-        },
-    }
+    return json.loads(fixture.read_text())
 
 
 PENDING_GIFT_SQL = """
