@@ -1,3 +1,4 @@
+import time
 import uuid
 
 from django.conf import settings
@@ -16,31 +17,51 @@ def default_currency():
     return settings.DEFAULT_CURRENCY
 
 
+def key_livemode():
+    return settings.STRIPE_LIVEMODE
+
+
 class ProjectQuerySet(models.QuerySet):
     def accepting_gifts(self):
         return self.exclude(status=Project.Status.CLOSED)
 
     def recount_totals(self):
-        """Set the stored totals of these projects from their gifts, in one UPDATE.
+        """Set the stored totals of these projects from their gifts; returns how many.
 
         Gift.save() keeps the totals exact as gifts change; this is for after bulk
         inserts or hand repairs that bypass it (`manage.py recount_totals`). Totals
-        count gifts in the project's own currency that succeeded, net of refunds; a
-        fully refunded gift no longer counts at all.
+        count gifts in the project's own currency and the key's mode (live or test)
+        that succeeded, net of refunds and of money held by disputes.
+
+        The project rows are locked first, and the sums are read by a later statement:
+        on PostgreSQL that statement sees every gift committed while it waited for the
+        locks, and a gift paid after that waits for the recount to commit and then adds
+        itself on top. Summing in the locking statement itself would read a snapshot
+        taken before the wait and write over a gift paid meanwhile.
         """
-        counted = Gift.objects.filter(
-            project=OuterRef("pk"),
-            currency=OuterRef("currency"),
-            status__in=Gift.COUNTED_STATUSES,
-        ).values("project")
-        raised = counted.annotate(total=Sum(F("amount_minor") - F("amount_refunded_minor"))).values("total")
-        # COUNT(*), not COUNT(id): the id is not in gift_totals_idx, so counting it would
-        # read the table; COUNT(*) stays an index-only scan like the sum above.
-        count = counted.annotate(n=Count("*")).values("n")
-        return self.update(
-            raised_minor=Coalesce(Subquery(raised), 0),
-            gift_count=Coalesce(Subquery(count), 0),
-        )
+        with transaction.atomic():
+            ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            counted = (
+                Gift.objects.counted()
+                .filter(project=OuterRef("pk"), currency=OuterRef("currency"))
+                .values("project")
+            )
+            raised = counted.annotate(total=Sum(Gift.net_expression())).values("total")
+            # COUNT(*), not COUNT(id): the id is not in gift_totals_idx, so counting it
+            # would read the table; COUNT(*) stays an index-only scan like the sum.
+            count = counted.annotate(n=Count("*")).values("n")
+            updated = Project.objects.filter(pk__in=ids).update(
+                raised_minor=Coalesce(Subquery(raised), 0),
+                gift_count=Coalesce(Subquery(count), 0),
+            )
+            transaction.on_commit(_pages_changed)
+        return updated
+
+
+def _pages_changed():
+    from podari.page_cache import bump_content_version
+
+    bump_content_version()
 
 
 class Project(ImageWithRenditions):
@@ -80,6 +101,9 @@ class Project(ImageWithRenditions):
 
     objects = ProjectQuerySet.as_manager()
 
+    # Changed only by database arithmetic (Gift.save) or a recount, never by saving a project.
+    STORED_TOTALS = frozenset({"raised_minor", "gift_count"})
+
     class Meta:
         ordering = ["position", "title"]
         constraints = [
@@ -104,6 +128,15 @@ class Project(ImageWithRenditions):
     def save(self, *args, **kwargs):
         self.currency = self.currency.lower()
         self.description_html = render_markdown(self.description)
+        if not self._state.adding and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
+            # The totals in this instance were read when it was loaded (an admin form,
+            # a second or more ago). Webhooks change them meanwhile with F() arithmetic;
+            # writing them back would undo those gifts.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.STORED_TOTALS
+            ]
         super().save(*args, **kwargs)
         if getattr(self, "_loaded_currency", self.currency) != self.currency:
             # Only gifts in the project's currency count, so a new currency means a new total.
@@ -143,13 +176,20 @@ class Project(ImageWithRenditions):
 
 
 # The fields a gift's contribution to its project's total is made of.
-TOTAL_FIELDS = {"project_id", "currency", "status", "amount_minor", "amount_refunded_minor"}
-UNKNOWN = object()
+TOTAL_FIELDS = (
+    "project_id", "currency", "status", "livemode",
+    "amount_minor", "amount_refunded_minor", "amount_disputed_minor",
+)  # fmt: skip
 
 
 class GiftQuerySet(models.QuerySet):
     def counted(self):
-        return self.filter(status__in=Gift.COUNTED_STATUSES)
+        """Gifts that count in public totals: paid, in the key's mode, with money left."""
+        return self.filter(
+            status__in=Gift.COUNTED_STATUSES,
+            livemode=settings.STRIPE_LIVEMODE,
+            amount_minor__gt=F("amount_refunded_minor") + F("amount_disputed_minor"),
+        )
 
     def public_donors(self):
         return self.counted().filter(show_name_publicly=True).exclude(donor_name="")
@@ -172,8 +212,14 @@ class Gift(models.Model):
 
     class Dedication(models.TextChoices):
         NONE = "", "No dedication"
-        HONOUR = "honour", "In honour of"
+        HONOUR = "honour", "In honor of"
         MEMORY = "memory", "In memory of"
+
+    class DisputeStatus(models.TextChoices):
+        NONE = "", "No dispute"
+        OPEN = "open", "Disputed: money held back"
+        WON = "won", "Dispute won: money returned"
+        LOST = "lost", "Dispute lost"
 
     PAID_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
     COUNTED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
@@ -184,8 +230,19 @@ class Gift(models.Model):
     amount_minor = models.PositiveBigIntegerField("amount (minor units)")
     currency = models.CharField(max_length=3)
     amount_refunded_minor = models.PositiveBigIntegerField("refunded (minor units)", default=0)
+    amount_disputed_minor = models.PositiveBigIntegerField(
+        "held by a dispute (minor units)",
+        default=0,
+        help_text="Taken out of the totals while disputed or lost.",
+    )
+    dispute_status = models.CharField(max_length=10, choices=DisputeStatus.choices, blank=True, default="")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.ONE_TIME)
+    livemode = models.BooleanField(
+        "live mode",
+        default=key_livemode,
+        help_text="Paid with a live key; test payments never count on a live site.",
+    )
 
     donor_name = models.CharField(max_length=200, blank=True)
     donor_email = models.EmailField(blank=True)
@@ -195,7 +252,16 @@ class Gift(models.Model):
 
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
-    stripe_charge_id = models.CharField(max_length=255, blank=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_dispute_id = models.CharField(max_length=255, blank=True)
+    # What the donor's card was charged when Adaptive Pricing showed them their own
+    # currency; refunds and disputes arrive in it and are converted with these amounts.
+    charged_amount_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    charged_currency = models.CharField(max_length=3, blank=True)
+    # The Stripe time of the newest refund information applied, so an older event
+    # (a charge.refunded sent before a refund failed) never undoes a newer one.
+    refunds_as_of = models.BigIntegerField(null=True, blank=True, editable=False)
+    failed_refund_ids = models.JSONField(default=list, blank=True, editable=False)
 
     needs_review = models.BooleanField(
         default=False, help_text="Something about this gift needs a person to look."
@@ -214,7 +280,7 @@ class Gift(models.Model):
             # Project totals read only this index (an index-only scan on PostgreSQL).
             models.Index(
                 fields=["project", "status", "currency"],
-                include=["amount_minor", "amount_refunded_minor"],
+                include=["amount_minor", "amount_refunded_minor", "amount_disputed_minor", "livemode"],
                 name="gift_totals_idx",
             ),
             # The newest named donors on a project page, without scanning its other gifts.
@@ -229,58 +295,52 @@ class Gift(models.Model):
                 condition=Q(amount_refunded_minor__lte=F("amount_minor")),
                 name="refund_not_above_amount",
             ),
+            models.CheckConstraint(
+                condition=Q(amount_disputed_minor__lte=F("amount_minor")),
+                name="dispute_not_above_amount",
+            ),
         ]
 
     def __str__(self):
         return f"Gift #{self.pk} to {self.project}"
 
+    @staticmethod
+    def net_expression():
+        return F("amount_minor") - F("amount_refunded_minor") - F("amount_disputed_minor")
+
     def save(self, *args, **kwargs):
+        """Save, and move the project totals by the change in what this gift counts for.
+
+        What the gift counted for before is read from the database under the gift's
+        row lock, not from this instance: an instance loaded earlier (an admin form, a
+        refresh_from_db) may not match the row any more, and trusting it would count a
+        gift twice or not at all.
+        """
         with transaction.atomic():
+            before = None
+            if self.pk and not self._state.adding:
+                row = Gift.objects.select_for_update().filter(pk=self.pk).values(*TOTAL_FIELDS).first()
+                before = self._contribution_of(row) if row else None
             super().save(*args, **kwargs)
-            after = self._contribution()
-            self._move_project_totals(getattr(self, "_counted_as", None), after)
-            self._counted_as = after
+            after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).first()
+            _move_project_totals(before, self._contribution_of(after_row))
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
-            before = getattr(self, "_counted_as", None)
+            row = Gift.objects.select_for_update().filter(pk=self.pk).values(*TOTAL_FIELDS).first()
             deleted = super().delete(*args, **kwargs)
-            self._move_project_totals(before, None)
+            _move_project_totals(self._contribution_of(row) if row else None, None)
             return deleted
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        gift = super().from_db(db, field_names, values)
-        if TOTAL_FIELDS.issubset(field_names):
-            gift._counted_as = gift._contribution()
-        else:
-            gift._counted_as = UNKNOWN
-        return gift
-
-    def _contribution(self):
-        """What this gift adds to its project's total: (project id, currency, net) or None."""
-        if self.status not in self.COUNTED_STATUSES:
+    def _contribution_of(cls, row):
+        """What a gift row adds to its project's total: (project id, currency, net) or None."""
+        if row["status"] not in cls.COUNTED_STATUSES or row["livemode"] != settings.STRIPE_LIVEMODE:
             return None
-        return (self.project_id, self.currency, self.net_minor)
-
-    def _move_project_totals(self, before, after):
-        """Apply the change in this gift's contribution to the stored project totals.
-
-        F() expressions make the database do the arithmetic under the project row's lock,
-        so concurrent gifts to one project add up exactly.
-        """
-        if before is UNKNOWN:
-            Project.objects.filter(pk=self.project_id).recount_totals()
-            return
-        if before == after:
-            return
-        for contribution, sign in ((before, -1), (after, 1)):
-            if contribution is not None:
-                project_id, currency, net_minor = contribution
-                Project.objects.filter(pk=project_id, currency=currency).update(
-                    raised_minor=F("raised_minor") + sign * net_minor,
-                    gift_count=F("gift_count") + sign,
-                )
+        net = row["amount_minor"] - row["amount_refunded_minor"] - row["amount_disputed_minor"]
+        if net <= 0:
+            return None
+        return (row["project_id"], row["currency"], net)
 
     @property
     def is_paid(self):
@@ -288,7 +348,7 @@ class Gift(models.Model):
 
     @property
     def net_minor(self):
-        return self.amount_minor - self.amount_refunded_minor
+        return max(0, self.amount_minor - self.amount_refunded_minor - self.amount_disputed_minor)
 
     def flag(self, reason):
         self.needs_review = True
@@ -311,7 +371,15 @@ class Gift(models.Model):
             self.status = self.Status.NOT_STARTED
 
     def record_payment(
-        self, *, amount_minor, currency, payment_intent_id=None, donor_name="", donor_email=""
+        self,
+        *,
+        amount_minor,
+        currency,
+        payment_intent_id=None,
+        donor_name="",
+        donor_email="",
+        charged_amount_minor=None,
+        charged_currency="",
     ):
         """Stripe says the money arrived: trust its amount and currency over ours."""
         if (amount_minor, currency) != (self.amount_minor, self.currency) and self.amount_minor:
@@ -321,7 +389,10 @@ class Gift(models.Model):
             )
         self.amount_minor = amount_minor
         self.currency = currency
-        self.amount_refunded_minor = min(self.amount_refunded_minor, amount_minor)
+        if charged_currency and charged_currency != currency:
+            self.charged_amount_minor = charged_amount_minor
+            self.charged_currency = charged_currency
+        self._clamp_held_amounts()
         if payment_intent_id:
             self.stripe_payment_intent_id = payment_intent_id
         self.donor_name = self.donor_name or donor_name or ""
@@ -337,15 +408,135 @@ class Gift(models.Model):
         if self.status in self.UNSETTLED_STATUSES:
             self.status = self.Status.ABANDONED
 
-    def apply_refund(self, *, amount_refunded_minor, charge_id=""):
-        """Apply the charge's cumulative refunded amount; a stale event never lowers it."""
-        self.amount_refunded_minor = max(self.amount_refunded_minor, amount_refunded_minor)
+    def _clamp_held_amounts(self):
         if self.amount_minor:
             self.amount_refunded_minor = min(self.amount_refunded_minor, self.amount_minor)
-        if charge_id:
-            self.stripe_charge_id = charge_id
+            self.amount_disputed_minor = min(
+                self.amount_disputed_minor, self.amount_minor - self.amount_refunded_minor
+            )
+
+    def _after_refund_change(self):
+        self._clamp_held_amounts()
         if self.is_paid:
             self.status = self._settled_status()
+
+    def apply_refund(self, *, amount_refunded_minor, as_of=None, charge_id=""):
+        """Apply the charge's cumulative refunded amount (in this gift's currency) as Stripe
+        stated it at `as_of` (Unix seconds; now by default); information older than what
+        was applied changes nothing."""
+        as_of = int(time.time()) if as_of is None else as_of
+        if self.refunds_as_of is not None:
+            if as_of < self.refunds_as_of:
+                return
+            if as_of == self.refunds_as_of:
+                # Same second: without an order, a larger refund is the later one, unless a
+                # refund failed in that second (then the smaller figure is the newer one).
+                if self.failed_refund_ids:
+                    return
+                amount_refunded_minor = max(amount_refunded_minor, self.amount_refunded_minor)
+        self.amount_refunded_minor = amount_refunded_minor
+        self.refunds_as_of = as_of
+        if charge_id:
+            self.stripe_charge_id = charge_id
+        self._after_refund_change()
+
+    def apply_failed_refund(self, *, refund_id, amount_minor, as_of):
+        """A refund that Stripe could not complete: its money is the project's again."""
+        if refund_id in self.failed_refund_ids:
+            return
+        self.failed_refund_ids = [*self.failed_refund_ids, refund_id]
+        self.amount_refunded_minor = max(0, self.amount_refunded_minor - amount_minor)
+        self.refunds_as_of = max(as_of, self.refunds_as_of or as_of)
+        self._after_refund_change()
+
+    def open_dispute(self, *, dispute_id, amount_minor, reason=""):
+        """A chargeback: the bank takes the money back while it is decided."""
+        if self.stripe_dispute_id == dispute_id and self.dispute_status in (
+            self.DisputeStatus.WON,
+            self.DisputeStatus.LOST,
+        ):
+            return  # closed already; this is the older event
+        self.stripe_dispute_id = dispute_id
+        self.dispute_status = self.DisputeStatus.OPEN
+        self.amount_disputed_minor = amount_minor
+        self._clamp_held_amounts()
+        self.flag(f"Disputed by the donor's bank ({reason or 'no reason given'}): dispute {dispute_id}.")
+
+    def close_dispute(self, *, dispute_id, won, amount_minor):
+        self.stripe_dispute_id = dispute_id
+        if won:
+            self.dispute_status = self.DisputeStatus.WON
+            self.amount_disputed_minor = 0
+        else:
+            self.dispute_status = self.DisputeStatus.LOST
+            self.amount_disputed_minor = amount_minor
+            self._clamp_held_amounts()
+
+    def convert_from_charge(self, amount, currency, *, charge_amount=None):
+        """An amount Stripe states in the charge's currency, in this gift's currency.
+
+        Returns None when it cannot be converted from amounts Stripe stated. With Adaptive
+        Pricing the charge is in the donor's currency: the share of the charge is the
+        same share of the gift, so a full refund is exactly the gift.
+        """
+        currency = (currency or "").lower()
+        if currency == self.currency:
+            return amount
+        charged = charge_amount if charge_amount else None
+        if charged is None and currency == self.charged_currency:
+            charged = self.charged_amount_minor
+        if not charged:
+            return None
+        # Integer arithmetic, rounding half up: no floats anywhere near money.
+        return (amount * self.amount_minor * 2 + charged) // (charged * 2)
+
+    def move_to(self, project, *, by, reason=""):
+        """Credit this gift to another project, keeping a record of who moved it and why."""
+        with transaction.atomic():
+            locked = Gift.objects.select_for_update().get(pk=self.pk)
+            if locked.project_id == project.pk:
+                return None
+            move = GiftMove.objects.create(
+                gift=locked, from_project_id=locked.project_id, to_project=project, moved_by=by, reason=reason
+            )
+            locked.project = project
+            locked.save(update_fields=["project", "updated_at"])
+            self.project = project
+            return move
+
+
+def _move_project_totals(before, after):
+    """Apply the change in a gift's contribution to the stored project totals.
+
+    F() expressions make the database do the arithmetic under the project row's lock,
+    so concurrent gifts to one project add up exactly. Rows are touched in project
+    order so two moves between the same projects cannot deadlock.
+    """
+    if before == after:
+        return
+    changes = [(c, sign) for c, sign in ((before, -1), (after, 1)) if c is not None]
+    for (project_id, currency, net_minor), sign in sorted(changes, key=lambda item: item[0][0]):
+        Project.objects.filter(pk=project_id, currency=currency).update(
+            raised_minor=F("raised_minor") + sign * net_minor,
+            gift_count=F("gift_count") + sign,
+        )
+
+
+class GiftMove(models.Model):
+    """A paid gift credited to another project by a member of staff: the record of who and why."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.PROTECT, related_name="moves")
+    from_project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    to_project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    moved_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-moved_at"]
+
+    def __str__(self):
+        return f"Gift #{self.gift_id}: {self.from_project} → {self.to_project}"
 
 
 class StripeEvent(models.Model):
@@ -355,7 +546,12 @@ class StripeEvent(models.Model):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Stored, no handler"
+        SKIPPED = "skipped", "Stored, not this site's"
+        UNMATCHED = "unmatched", "Stored, waiting for its gift"
         FAILED = "failed", "Failed"
+
+    # Statuses whose events are never applied again (by a retry or a replay).
+    FINAL_STATUSES = (Status.PROCESSED, Status.IGNORED, Status.SKIPPED)
 
     stripe_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100, db_index=True)
@@ -365,6 +561,10 @@ class StripeEvent(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    note = models.CharField(max_length=500, blank=True, help_text="Why it was skipped or is waiting.")
+    # A refund or dispute can arrive before the payment it is about; it waits here,
+    # found by its payment intent, and is applied when that payment is recorded.
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -377,3 +577,9 @@ class StripeEvent(models.Model):
     @property
     def data_object(self):
         return self.payload["data"]["object"]
+
+    @property
+    def created(self):
+        """Stripe's time for the event, in whole seconds."""
+        created = self.payload.get("created")
+        return created if isinstance(created, int) else 0

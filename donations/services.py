@@ -31,7 +31,9 @@ def checkout_session_params(gift, *, success_url, cancel_url):
     """Everything Stripe needs to take this gift, and to tie the payment back to it."""
     project = gift.project
     metadata = {
-        "gift_id": str(gift.pk),
+        # The marker tells this site's sessions from the rest of the charity's Stripe
+        # account; webhooks act on nothing without it (see donations/webhooks.py).
+        webhooks.SITE_MARKER_KEY: settings.STRIPE_SITE_MARKER,
         "gift_public_id": str(gift.public_id),
         "project_id": str(project.pk),
         "project_slug": project.slug,
@@ -52,7 +54,7 @@ def checkout_session_params(gift, *, success_url, cancel_url):
                 },
             }
         ],
-        "client_reference_id": str(gift.pk),
+        "client_reference_id": str(gift.public_id),
         "metadata": metadata,
         "payment_intent_data": {
             "description": f"Gift to {project.title}",
@@ -121,12 +123,16 @@ def simulated_completed_event(gift):
                 "amount_subtotal": gift.amount_minor,
                 "amount_total": gift.amount_minor,
                 "currency": gift.currency,
-                "client_reference_id": str(gift.pk),
+                "client_reference_id": str(gift.public_id),
                 "customer_details": {
                     "email": gift.donor_email or "donor@example.com",
                     "name": gift.donor_name or None,
                 },
-                "metadata": {"gift_id": str(gift.pk), "project_id": str(gift.project_id)},
+                "metadata": {
+                    webhooks.SITE_MARKER_KEY: settings.STRIPE_SITE_MARKER,
+                    "gift_public_id": str(gift.public_id),
+                    "project_id": str(gift.project_id),
+                },
                 "payment_intent": "pi_simulated_" + secrets.token_hex(12),
                 "livemode": False,
             }

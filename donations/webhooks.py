@@ -10,7 +10,9 @@ one gift apply one after another whatever order they arrive in.
 import json
 import logging
 import traceback
+import uuid
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -21,27 +23,77 @@ from donations.models import Gift, Project, StripeEvent
 logger = logging.getLogger(__name__)
 
 
+# Metadata keys this site reads on Stripe objects.
+SITE_MARKER_KEY = "podari_site"
+PAYMENT_LINK_PROJECT_KEY = "podari_project"
+
+
 class InvalidEvent(Exception):
     """Signed by Stripe but not shaped like an event."""
+
+
+# JSON nested deeper than any Stripe object: deeper bodies are refused before parsing,
+# since Python's parser would raise RecursionError on them.
+MAX_JSON_DEPTH = 64
+
+
+class NotThisSites(Exception):
+    """The event is about money this site did not ask for (a ticket sale, another
+    tool's subscription, the other mode's key). It is stored and never applied."""
+
+
+class WaitingForGift(Exception):
+    """A refund or dispute of a payment this site has not recorded yet. It is stored
+    and applied when the payment arrives (see _apply_waiting_events)."""
+
+
+def _nesting_depth_ok(payload: bytes) -> bool:
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in payload:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x7B, 0x5B):  # { [
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return False
+        elif byte in (0x7D, 0x5D):
+            depth -= 1
+    return True
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number Stripe sends")
 
 
 def receive(payload: bytes, signature_header) -> StripeEvent:
     """Verify a delivery and store its event (once). Raises InvalidSignature or InvalidEvent."""
     stripe_gateway.verify_signature(payload, signature_header)
+    if not _nesting_depth_ok(payload):
+        raise InvalidEvent("JSON nested deeper than any Stripe event")
     try:
-        data = json.loads(payload)
+        data = json.loads(payload, parse_constant=_refuse_constant)
         event_id, event_type = data["id"], data["type"]
         if not isinstance(data["data"]["object"], dict) or not isinstance(event_id, str):
             raise TypeError("event data is not an object")
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidEvent(str(exc)) from exc
     event, _ = StripeEvent.objects.get_or_create(
-        stripe_id=event_id,
+        stripe_id=event_id[:255],
         defaults={
             "type": str(event_type)[:100],
             "api_version": str(data.get("api_version") or "")[:50],
-            "livemode": bool(data.get("livemode")),
+            "livemode": data.get("livemode") is True,
             "payload": data,
+            "payment_intent_id": _payment_intent_id(data["data"]["object"])[:255],
         },
     )
     return event
@@ -53,15 +105,25 @@ def process(event: StripeEvent) -> StripeEvent:
     try:
         with transaction.atomic():
             event = StripeEvent.objects.select_for_update().get(pk=event.pk)
-            if event.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
+            if event.status in StripeEvent.FINAL_STATUSES:
                 return event
             handler = HANDLERS.get(event.type)
-            if handler is not None:
-                handler(event.data_object)
-            event.status = StripeEvent.Status.PROCESSED if handler else StripeEvent.Status.IGNORED
             event.attempts += 1
             event.last_error = ""
             event.processed_at = timezone.now()
+            if handler is None:
+                event.status = StripeEvent.Status.IGNORED
+            elif event.livemode != settings.STRIPE_LIVEMODE:
+                logger.error(
+                    "Stripe event %s is %s but the key is %s: stored, not applied.",
+                    event.stripe_id,
+                    _mode(event.livemode),
+                    _mode(settings.STRIPE_LIVEMODE),
+                )
+                event.status = StripeEvent.Status.SKIPPED
+                event.note = f"A {_mode(event.livemode)} event, and this site runs a {_mode(settings.STRIPE_LIVEMODE)} key."
+            else:
+                _apply(handler, event)
             event.save()
             return event
     except Exception:
@@ -74,7 +136,42 @@ def process(event: StripeEvent) -> StripeEvent:
         raise
 
 
-# Finding and creating gifts
+def _mode(livemode):
+    return "live" if livemode else "test"
+
+
+def _apply(handler, event):
+    """Run the handler and set the event's status from how it ended."""
+    try:
+        # A savepoint, so a handler that gave up half-way leaves nothing behind.
+        with transaction.atomic():
+            handler(event.data_object, event)
+    except NotThisSites as exc:
+        event.status = StripeEvent.Status.SKIPPED
+        event.note = str(exc)[:500]
+    except WaitingForGift as exc:
+        event.status = StripeEvent.Status.UNMATCHED
+        event.note = str(exc)[:500]
+    else:
+        event.status = StripeEvent.Status.PROCESSED
+        event.note = ""
+
+
+def _apply_waiting_events(payment_intent_id):
+    """Apply refunds and disputes that arrived before this payment was recorded."""
+    if not payment_intent_id:
+        return
+    waiting = StripeEvent.objects.select_for_update().filter(
+        payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED
+    )
+    for event in sorted(waiting, key=lambda e: (e.created, e.pk)):
+        _apply(HANDLERS[event.type], event)
+        event.attempts += 1
+        event.processed_at = timezone.now()
+        event.save()
+
+
+# What belongs to this site
 
 
 def _metadata(stripe_object):
@@ -82,30 +179,84 @@ def _metadata(stripe_object):
     return metadata if isinstance(metadata, dict) else {}
 
 
-def _locked_gift(*, session_id=None, gift_id=None, payment_intent_id=None):
+def _has_site_marker(stripe_object):
+    return _metadata(stripe_object).get(SITE_MARKER_KEY) == settings.STRIPE_SITE_MARKER
+
+
+def _donation_payment_link_project(session):
+    """For a session from a Payment Link staff made for giving: the project slug it names
+    ("" for the general fund). None when the link is not one of those."""
+    link = session.get("payment_link")
+    if isinstance(link, dict):
+        link = link.get("id")
+    if not link:
+        return None
+    if link in settings.DONATION_PAYMENT_LINKS:
+        return settings.DONATION_PAYMENT_LINKS[link]
+    named = _metadata(session).get(PAYMENT_LINK_PROJECT_KEY)
+    return str(named) if named is not None else None
+
+
+def _check_session_is_ours(session):
+    """Raise NotThisSites unless this site started the session, or staff opted its
+    Payment Link in. Sessions of other modes (setup, subscription) are not gifts here."""
+    if session.get("mode") != "payment":
+        raise NotThisSites(f"A {session.get('mode')}-mode Checkout Session: not a gift on this site.")
+    if _has_site_marker(session) or _donation_payment_link_project(session) is not None:
+        return
+    raise NotThisSites("A Checkout Session this site did not create (no site marker, no donation link).")
+
+
+def _locked_gift_for_session(session):
     gifts = Gift.objects.select_for_update()
-    if session_id:
-        gift = gifts.filter(stripe_checkout_session_id=session_id).first()
-        if gift:
-            return gift
-    if gift_id and str(gift_id).isdigit():
-        gift = gifts.filter(pk=int(gift_id)).first()
-        # A gift already tied to another checkout session or payment is not this one. A
-        # charge names no session: its refund may arrive before the session's completion.
-        if gift and session_id and gift.stripe_checkout_session_id not in (None, session_id):
-            gift = None
-        if gift and payment_intent_id and gift.stripe_payment_intent_id not in (None, payment_intent_id):
-            gift = None
-        if gift:
-            return gift
+    gift = gifts.filter(stripe_checkout_session_id=session["id"]).first()
+    if gift is None and _has_site_marker(session):
+        public_id = _uuid(_metadata(session).get("gift_public_id"))
+        if public_id:
+            gift = gifts.filter(public_id=public_id).first()
+            # A gift already tied to another checkout session is not this one.
+            if gift and gift.stripe_checkout_session_id not in (None, session["id"]):
+                gift = None
+    return gift
+
+
+def _locked_gift_for_charge(charge_like):
+    """The gift a charge, refund or dispute is about: by payment intent or charge id,
+    or by this site's marker and the gift's public id. Never by anything else."""
+    gifts = Gift.objects.select_for_update()
+    payment_intent_id = _payment_intent_id(charge_like)
     if payment_intent_id:
-        return gifts.filter(stripe_payment_intent_id=payment_intent_id).first()
+        gift = gifts.filter(stripe_payment_intent_id=payment_intent_id).first()
+        if gift:
+            return gift
+    charge_id = _charge_id(charge_like)
+    if charge_id:
+        gift = gifts.filter(stripe_charge_id=charge_id).first()
+        if gift:
+            return gift
+    if _has_site_marker(charge_like):
+        public_id = _uuid(_metadata(charge_like).get("gift_public_id"))
+        gift = gifts.filter(public_id=public_id).first() if public_id else None
+        if gift and gift.stripe_payment_intent_id not in (None, payment_intent_id):
+            gift = None
+        return gift
     return None
 
 
-def _project_for(metadata):
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _project_for(metadata, slug=None):
+    project = None
+    if slug:
+        project = Project.objects.filter(slug=slug).first()
     project_id = str(metadata.get("project_id", ""))
-    project = Project.objects.filter(pk=int(project_id)).first() if project_id.isdigit() else None
+    if project is None and project_id.isdigit():
+        project = Project.objects.filter(pk=int(project_id)).first()
     if project is None:
         project = Project.general_fund()
     if project is None:
@@ -114,61 +265,75 @@ def _project_for(metadata):
     return project
 
 
-def _session_amount(session):
-    """The amount in our own currency. With Adaptive Pricing the donor may pay in
-    theirs; currency_conversion then holds what we asked for."""
+def _session_amounts(session):
+    """(amount, currency) in our own currency, and what the donor's card was charged.
+
+    With Adaptive Pricing the donor may pay in theirs; currency_conversion then holds
+    what we asked for."""
+    charged = (session["amount_total"], (session.get("currency") or "").lower())
     conversion = session.get("currency_conversion")
     if isinstance(conversion, dict) and conversion.get("source_currency"):
-        return conversion["amount_total"], conversion["source_currency"].lower()
-    return session["amount_total"], session["currency"].lower()
+        return (conversion["amount_total"], conversion["source_currency"].lower()), charged
+    return charged, charged
 
 
 def _payment_intent_id(stripe_object):
     payment_intent = stripe_object.get("payment_intent")
     if isinstance(payment_intent, dict):
-        return payment_intent.get("id")
-    return payment_intent or None
+        payment_intent = payment_intent.get("id")
+    return payment_intent if isinstance(payment_intent, str) else ""
+
+
+def _charge_id(stripe_object):
+    if stripe_object.get("object") == "charge":
+        return stripe_object.get("id") or ""
+    charge = stripe_object.get("charge")
+    if isinstance(charge, dict):
+        charge = charge.get("id")
+    return charge if isinstance(charge, str) else ""
 
 
 def _gift_for_session(session, *, create=True):
-    metadata = _metadata(session)
-    gift = _locked_gift(
-        session_id=session["id"],
-        gift_id=metadata.get("gift_id") or session.get("client_reference_id"),
-        payment_intent_id=_payment_intent_id(session),
-    )
+    _check_session_is_ours(session)
+    gift = _locked_gift_for_session(session)
     if gift is None and create:
-        amount_minor, currency = _session_amount(session)
+        metadata = _metadata(session)
+        (amount_minor, currency), _ = _session_amounts(session)
+        link_project = _donation_payment_link_project(session)
         gift = Gift(
-            project=_project_for(metadata),
+            project=_project_for(metadata if _has_site_marker(session) else {}, slug=link_project),
             amount_minor=amount_minor,
             currency=currency,
+            livemode=session.get("livemode") is True,
         )
-        gift.flag(
-            "Recorded from Stripe's event alone: no gift on this site matched checkout "
-            f"session {session['id']} (a Payment Link, or a lost record)."
-        )
+        if link_project is None:
+            gift.flag(
+                "Recorded from Stripe's event alone: no gift on this site matched checkout "
+                f"session {session['id']}, though this site started it (a lost record)."
+            )
     if gift is not None:
         gift.stripe_checkout_session_id = session["id"]
     return gift
 
 
-# Handlers: one per event type, each given the event's data.object as a dict.
+# Handlers: one per event type, each given the event's data.object as a dict and the event.
 
 
 def _record_session_payment(gift, session):
     details = session.get("customer_details") or {}
-    amount_minor, currency = _session_amount(session)
+    (amount_minor, currency), (charged_minor, charged_currency) = _session_amounts(session)
     gift.record_payment(
         amount_minor=amount_minor,
         currency=currency,
-        payment_intent_id=_payment_intent_id(session),
+        payment_intent_id=_payment_intent_id(session) or None,
         donor_name=details.get("name") or "",
         donor_email=details.get("email") or "",
+        charged_amount_minor=charged_minor,
+        charged_currency=charged_currency,
     )
 
 
-def checkout_session_completed(session):
+def checkout_session_completed(session, event):
     gift = _gift_for_session(session)
     if session.get("payment_status") in ("paid", "no_payment_required"):
         _record_session_payment(gift, session)
@@ -176,42 +341,102 @@ def checkout_session_completed(session):
         # Delayed payment methods complete unpaid; async_payment_* follows.
         gift.stripe_payment_intent_id = _payment_intent_id(session)
     gift.save()
+    _apply_waiting_events(gift.stripe_payment_intent_id)
 
 
-def checkout_session_async_payment_succeeded(session):
+def checkout_session_async_payment_succeeded(session, event):
     gift = _gift_for_session(session)
     _record_session_payment(gift, session)
     gift.save()
+    _apply_waiting_events(gift.stripe_payment_intent_id)
 
 
-def checkout_session_async_payment_failed(session):
+def checkout_session_async_payment_failed(session, event):
     gift = _gift_for_session(session, create=False)
     if gift is not None:
         gift.mark_failed()
         gift.save()
 
 
-def checkout_session_expired(session):
+def checkout_session_expired(session, event):
     gift = _gift_for_session(session, create=False)
     if gift is not None:
         gift.mark_abandoned()
         gift.save()
 
 
-def charge_refunded(charge):
-    metadata = _metadata(charge)
-    payment_intent_id = _payment_intent_id(charge)
-    gift = _locked_gift(gift_id=metadata.get("gift_id"), payment_intent_id=payment_intent_id)
-    currency = charge["currency"].lower()
+def _gift_for_charge_event(charge_like):
+    gift = _locked_gift_for_charge(charge_like)
     if gift is None:
-        # A refund that outran its checkout.session.completed, for a gift we never saw.
-        gift = Gift(project=_project_for(metadata), amount_minor=charge["amount"], currency=currency)
-        gift.flag(f"Recorded from a refund of charge {charge['id']}: no matching gift on this site.")
+        if _payment_intent_id(charge_like):
+            raise WaitingForGift(
+                f"No gift on this site has payment {_payment_intent_id(charge_like)} (yet): "
+                "another tool's sale, or a payment whose checkout event has not arrived."
+            )
+        raise NotThisSites("About a charge that belongs to no gift on this site.")
+    return gift
+
+
+def charge_refunded(charge, event):
+    gift = _gift_for_charge_event(charge)
+    currency = (charge.get("currency") or "").lower()
     if not gift.is_paid and charge.get("paid"):
+        if currency != gift.currency:
+            raise WaitingForGift("Refund of a payment in another currency that is not recorded yet.")
         gift.record_payment(
-            amount_minor=charge["amount"], currency=currency, payment_intent_id=payment_intent_id
+            amount_minor=charge["amount"],
+            currency=currency,
+            payment_intent_id=_payment_intent_id(charge) or None,
         )
-    gift.apply_refund(amount_refunded_minor=charge["amount_refunded"], charge_id=charge["id"])
+    refunded = gift.convert_from_charge(
+        charge["amount_refunded"], currency, charge_amount=charge.get("amount")
+    )
+    if refunded is None:
+        gift.flag(
+            f"A refund of {charge['amount_refunded']} {currency} could not be converted to the gift's "
+            f"{gift.currency}; not applied to the total."
+        )
+    else:
+        gift.apply_refund(amount_refunded_minor=refunded, as_of=event.created, charge_id=charge["id"])
+    gift.save()
+
+
+def charge_refund_updated(refund, event):
+    if refund.get("status") not in ("failed", "canceled"):
+        return  # pending and succeeded refunds are counted from charge.refunded
+    gift = _gift_for_charge_event(refund)
+    amount = gift.convert_from_charge(refund["amount"], refund.get("currency"))
+    if amount is None:
+        gift.flag(
+            f"Refund {refund['id']} failed, in a currency that could not be converted; check the total."
+        )
+    else:
+        gift.apply_failed_refund(refund_id=refund["id"], amount_minor=amount, as_of=event.created)
+    gift.save()
+
+
+def _disputed_amount(gift, dispute):
+    amount = gift.convert_from_charge(dispute["amount"], dispute.get("currency"))
+    if amount is None:
+        # Hold back all that is left rather than guess: a person looks at it.
+        gift.flag(f"Dispute {dispute['id']} is in a currency that could not be converted; all of it is held.")
+        amount = gift.amount_minor
+    return amount
+
+
+def charge_dispute_created(dispute, event):
+    gift = _gift_for_charge_event(dispute)
+    gift.open_dispute(
+        dispute_id=dispute["id"], amount_minor=_disputed_amount(gift, dispute), reason=dispute.get("reason")
+    )
+    gift.save()
+
+
+def charge_dispute_closed(dispute, event):
+    gift = _gift_for_charge_event(dispute)
+    # "warning_closed" ends an inquiry that never became a chargeback: no money was lost.
+    won = dispute.get("status") in ("won", "warning_closed")
+    gift.close_dispute(dispute_id=dispute["id"], won=won, amount_minor=_disputed_amount(gift, dispute))
     gift.save()
 
 
@@ -221,4 +446,7 @@ HANDLERS = {
     "checkout.session.async_payment_failed": checkout_session_async_payment_failed,
     "checkout.session.expired": checkout_session_expired,
     "charge.refunded": charge_refunded,
+    "charge.refund.updated": charge_refund_updated,
+    "charge.dispute.created": charge_dispute_created,
+    "charge.dispute.closed": charge_dispute_closed,
 }

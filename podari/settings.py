@@ -206,6 +206,20 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# The charity's Stripe account is shared with ticket sales, shops and other tools. This
+# site acts only on what it created: its Checkout Sessions carry this marker in their
+# metadata (key "podari_site"). Sites sharing one account (staging, production) use
+# different markers.
+STRIPE_SITE_MARKER = env.str("STRIPE_SITE_MARKER", default="podari-life")
+# Payment Links staff made for giving (a QR code at an event): "plink_123=car-t" counts
+# its payments as gifts to the project with that slug; a bare "plink_123" gives to the
+# general fund. A link whose metadata has "podari_project" counts too.
+DONATION_PAYMENT_LINKS = dict(
+    (item.split("=", 1) + [""])[:2] for item in env.list("DONATION_PAYMENT_LINKS", default=[])
+)
+# Events must come from the same mode (live or test) as the key; test gifts never count
+# on a live site. Restricted keys (rk_live_) are live too.
+STRIPE_LIVEMODE = STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
 # Without a key, a developer's machine gives through a simulated checkout on the site
 # itself. Its events are signed with a secret derived from SECRET_KEY, so they pass
 # through the very same signature check as Stripe's.

@@ -26,7 +26,7 @@ def make_project(make_project):
 
 def _metadata(gift):
     return {
-        "gift_id": str(gift.pk),
+        "podari_site": "podari-life",
         "gift_public_id": str(gift.public_id),
         "project_id": str(gift.project_id),
         "project_slug": gift.project.slug,
@@ -52,7 +52,7 @@ def stripe_event():
             obj["currency"] = gift.currency
             if obj["object"] == "checkout.session":
                 obj["id"] = gift.stripe_checkout_session_id
-                obj["client_reference_id"] = str(gift.pk)
+                obj["client_reference_id"] = str(gift.public_id)
                 obj["amount_subtotal"] = obj["amount_total"] = gift.amount_minor
             else:
                 obj["amount"] = obj["amount_captured"] = gift.amount_minor

@@ -79,7 +79,7 @@ def test_a_preset_gift_goes_to_stripe_checkout(client, project, stripe_stub, che
     request = only_request(stripe_stub)
     assert (request["method"], request["path"]) == ("POST", "/v1/checkout/sessions")
     metadata = {
-        "gift_id": str(gift.pk),
+        "podari_site": "podari-life",
         "gift_public_id": str(gift.public_id),
         "project_id": str(project.pk),
         "project_slug": "car-t",
@@ -92,7 +92,7 @@ def test_a_preset_gift_goes_to_stripe_checkout(client, project, stripe_stub, che
         "line_items[0][price_data][unit_amount]": "10000",
         "line_items[0][price_data][product_data][name]": "CAR-T therapy for children",
         "line_items[0][price_data][product_data][description]": project.summary,
-        "client_reference_id": str(gift.pk),
+        "client_reference_id": str(gift.public_id),
         **{f"metadata[{key}]": value for key, value in metadata.items()},
         "payment_intent_data[description]": "Gift to CAR-T therapy for children",
         **{f"payment_intent_data[metadata][{key}]": value for key, value in metadata.items()},

@@ -32,18 +32,31 @@ def test_every_kind_of_change_keeps_the_stored_total_equal_to_a_recount(project,
     pending.save()
     assert stored(project) == (19_000, 2)
 
-    paid.apply_refund(amount_refunded_minor=2_500)
+    paid.apply_refund(amount_refunded_minor=2_500, as_of=100)
     paid.save()
     assert stored(project) == (16_500, 2)
 
-    paid.apply_refund(amount_refunded_minor=10_000)
+    paid.open_dispute(dispute_id="dp_1", amount_minor=7_500)
     paid.save()
     assert stored(project) == (9_000, 1)
+
+    paid.close_dispute(dispute_id="dp_1", won=True, amount_minor=7_500)
+    paid.save()
+    assert stored(project) == (16_500, 2)
+
+    paid.apply_refund(amount_refunded_minor=10_000, as_of=200)
+    paid.save()
+    assert stored(project) == (9_000, 1)
+
+    paid.apply_failed_refund(refund_id="re_1", amount_minor=7_500, as_of=300)
+    paid.save()
+    assert stored(project) == (16_500, 2)
+    assert stored(project) == recounted(project)
 
     # Staff move a gift to the project it was meant for.
     pending.project = other_project
     pending.save()
-    assert stored(project) == (0, 0)
+    assert stored(project) == (7_500, 1)
     assert stored(other_project) == (9_000, 1)
 
     pending.delete()
