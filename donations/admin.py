@@ -1,13 +1,52 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Sum
+from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from donations import webhooks
-from donations.models import Gift, Project, StripeEvent
-from donations.money import format_money
+from donations.models import Gift, GiftMove, Project, StripeEvent
+from donations.money import format_money, parse_major_amount, to_major
+
+
+class ProjectAdminForm(forms.ModelForm):
+    """The goal in the project's own money ("5,000" dollars), not in minor units."""
+
+    goal = forms.CharField(
+        required=False,
+        help_text="In the project's currency, e.g. 5,000 or 5000.00. Leave empty for no goal.",
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "title", "slug", "summary", "description", "image", "image_alt", "currency",
+            "status", "is_general_fund", "is_featured", "position",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.goal_minor:
+            self.initial["goal"] = str(to_major(self.instance.goal_minor, self.instance.currency))
+
+    def clean(self):
+        cleaned = super().clean()
+        text = (cleaned.get("goal") or "").strip()
+        currency = (cleaned.get("currency") or self.instance.currency or "").lower()
+        self.instance.goal_minor = None
+        if text and currency:
+            try:
+                self.instance.goal_minor = parse_major_amount(text, currency) or None
+            except ValueError as exc:
+                self.add_error("goal", str(exc))
+        return cleaned
 
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectAdminForm
     list_display = ["title", "status", "is_general_fund", "is_featured", "goal", "raised", "gift_count"]
     list_filter = ["status", "is_general_fund", "is_featured"]
     search_fields = ["title", "summary"]
@@ -15,7 +54,7 @@ class ProjectAdmin(admin.ModelAdmin):
     readonly_fields = ["raised", "gift_count"]
     actions = ["recount_totals"]
     fields = [
-        "title", "slug", "summary", "description", "image", "image_alt", "goal_minor", "currency",
+        "title", "slug", "summary", "description", "image", "image_alt", "goal", "currency",
         "status", "is_general_fund", "is_featured", "position", "raised", "gift_count",
     ]  # fmt: skip
 
@@ -31,7 +70,9 @@ class ProjectAdmin(admin.ModelAdmin):
     def gift_count(self, project):
         return project.gift_count
 
-    @admin.action(description="Recount the totals of the selected projects from their gifts")
+    @admin.action(
+        description="Recount the totals of the selected projects from their gifts", permissions=["change"]
+    )
     def recount_totals(self, request, queryset):
         # Totals stay exact by themselves; this repairs them after a hand edit in the database.
         updated = queryset.recount_totals()
@@ -45,27 +86,50 @@ class ProjectAdmin(admin.ModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
+class MoveGiftsForm(forms.Form):
+    to_project = forms.ModelChoiceField(
+        queryset=Project.objects.all(), label="Move to", help_text="The project these gifts will count for."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with each gift, with your name and the time, e.g. 'donor asked by email'.",
+    )
+
+
+# Stripe's record of the money: shown, never edited here.
 STRIPE_FIELDS = [
-    "public_id", "stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_charge_id",
-    "amount_minor", "currency", "amount_refunded_minor", "status", "paid_at", "created_at", "updated_at",
+    "public_id", "project", "amount", "refunded", "held_by_dispute", "status", "dispute_status",
+    "livemode", "stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_charge_id",
+    "stripe_dispute_id", "paid_at", "created_at", "updated_at",
+]  # fmt: skip
+# What staff may correct: how the donor is named and thanked, and the review flag.
+EDITABLE_FIELDS = [
+    "donor_name", "donor_email", "show_name_publicly", "dedication", "dedication_name",
+    "needs_review", "review_reason",
 ]  # fmt: skip
 
 
 @admin.register(Gift)
 class GiftAdmin(admin.ModelAdmin):
     list_display = ["id", "created_at", "project", "amount", "status", "donor_name", "needs_review"]
-    list_filter = ["status", "project", "needs_review", "created_at", "currency"]
+    list_filter = [
+        "status",
+        "project",
+        "needs_review",
+        "dispute_status",
+        "livemode",
+        "created_at",
+        "currency",
+    ]
     search_fields = [
         "donor_name", "donor_email", "stripe_checkout_session_id", "stripe_payment_intent_id",
         "stripe_charge_id", "public_id",
     ]  # fmt: skip
     date_hierarchy = "created_at"
     list_select_related = ["project"]
-    readonly_fields = STRIPE_FIELDS
-    fields = [
-        "project", *STRIPE_FIELDS, "donor_name", "donor_email", "show_name_publicly",
-        "dedication", "dedication_name", "needs_review", "review_reason",
-    ]  # fmt: skip
+    readonly_fields = [*STRIPE_FIELDS, "moves"]
+    fields = [*STRIPE_FIELDS, "moves", *EDITABLE_FIELDS]
+    actions = ["move_to_another_project"]
 
     def has_add_permission(self, request):
         # Gifts come from Stripe; a hand-made one would claim money that never arrived.
@@ -75,9 +139,60 @@ class GiftAdmin(admin.ModelAdmin):
         # A gift is a record of money received; refunds come from Stripe, not deletion.
         return False
 
+    def save_model(self, request, obj, form, change):
+        # Only the fields staff changed are written: the rest of this instance was read
+        # when the form was opened, and a webhook may have paid or refunded the gift since.
+        changed = [name for name in form.changed_data if name in EDITABLE_FIELDS]
+        if changed:
+            obj.save(update_fields=[*changed, "updated_at"])
+
     @admin.display(description="amount", ordering="amount_minor")
     def amount(self, gift):
         return format_money(gift.amount_minor, gift.currency)
+
+    @admin.display(description="moved between projects")
+    def moves(self, gift):
+        lines = [
+            f"{move.moved_at:%Y-%m-%d %H:%M} by {move.moved_by}: {move.from_project} → "
+            f"{move.to_project} ({move.reason})"
+            for move in gift.moves.select_related("moved_by", "from_project", "to_project")
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
+
+    @admin.display(description="refunded")
+    def refunded(self, gift):
+        return format_money(gift.amount_refunded_minor, gift.currency)
+
+    @admin.display(description="held by a dispute")
+    def held_by_dispute(self, gift):
+        return format_money(gift.amount_disputed_minor, gift.currency)
+
+    @admin.action(description="Move to another project…", permissions=["change"])
+    def move_to_another_project(self, request, queryset):
+        if "apply" in request.POST:
+            form = MoveGiftsForm(request.POST)
+            if form.is_valid():
+                to_project = form.cleaned_data["to_project"]
+                moved = 0
+                for gift in queryset:
+                    if gift.move_to(to_project, by=request.user, reason=form.cleaned_data["reason"]):
+                        moved += 1
+                self.message_user(request, f"Moved {moved} gift(s) to {to_project}.", messages.SUCCESS)
+                return None
+        else:
+            form = MoveGiftsForm()
+        return TemplateResponse(
+            request,
+            "admin/donations/gift/move_to_project.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Move gifts to another project",
+                "gifts": queryset,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -103,24 +218,38 @@ class GiftAdmin(admin.ModelAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
-    list_display = ["stripe_id", "type", "status", "attempts", "received_at", "processed_at"]
+    list_display = ["stripe_id", "type", "status", "livemode", "attempts", "received_at", "processed_at"]
     list_filter = ["status", "type", "livemode"]
-    search_fields = ["stripe_id", "type"]
+    search_fields = ["stripe_id", "type", "payment_intent_id"]
     actions = ["replay"]
 
     def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Replay the selected events", permissions=["view"])
+    def get_fields(self, request, obj=None):
+        fields = [
+            "stripe_id", "type", "status", "note", "livemode", "api_version", "payment_intent_id",
+            "attempts", "received_at", "processed_at", "last_error",
+        ]  # fmt: skip
+        # Payloads hold donors' names, emails and card details: only for staff who may see gifts.
+        if request.user.has_perm("donations.view_gift"):
+            fields.append("payload")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        # Events are Stripe's words: never edited, only replayed.
+        return self.get_fields(request, obj)
+
+    def get_search_fields(self, request):
+        return self.search_fields
+
+    @admin.action(description="Replay the selected events", permissions=["change"])
     def replay(self, request, queryset):
         replayed, failed = 0, 0
-        for event in queryset.exclude(status__in=[StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED]):
+        for event in queryset.exclude(status__in=StripeEvent.FINAL_STATUSES):
             try:
                 webhooks.process(event)
                 replayed += 1
@@ -134,3 +263,21 @@ class StripeEventAdmin(admin.ModelAdmin):
             )
         if not replayed and not failed:
             self.message_user(request, "Nothing to replay: the selected events were already applied.")
+
+
+@admin.register(GiftMove)
+class GiftMoveAdmin(admin.ModelAdmin):
+    """The log of gifts moved between projects: read only, for finance and audits."""
+
+    list_display = ["moved_at", "gift", "from_project", "to_project", "moved_by", "reason"]
+    list_filter = ["to_project", "from_project"]
+    list_select_related = ["gift", "gift__project", "from_project", "to_project", "moved_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

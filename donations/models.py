@@ -304,10 +304,6 @@ class Gift(models.Model):
     def __str__(self):
         return f"Gift #{self.pk} to {self.project}"
 
-    @staticmethod
-    def net_expression():
-        return F("amount_minor") - F("amount_refunded_minor") - F("amount_disputed_minor")
-
     def save(self, *args, **kwargs):
         """Save, and move the project totals by the change in what this gift counts for.
 
@@ -331,6 +327,10 @@ class Gift(models.Model):
             deleted = super().delete(*args, **kwargs)
             _move_project_totals(self._contribution_of(row) if row else None, None)
             return deleted
+
+    @staticmethod
+    def net_expression():
+        return F("amount_minor") - F("amount_refunded_minor") - F("amount_disputed_minor")
 
     @classmethod
     def _contribution_of(cls, row):

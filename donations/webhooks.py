@@ -121,7 +121,10 @@ def process(event: StripeEvent) -> StripeEvent:
                     _mode(settings.STRIPE_LIVEMODE),
                 )
                 event.status = StripeEvent.Status.SKIPPED
-                event.note = f"A {_mode(event.livemode)} event, and this site runs a {_mode(settings.STRIPE_LIVEMODE)} key."
+                event.note = (
+                    f"A {_mode(event.livemode)} event, and this site runs a "
+                    f"{_mode(settings.STRIPE_LIVEMODE)} key."
+                )
             else:
                 _apply(handler, event)
             event.save()

@@ -579,7 +579,9 @@ def test_replaying_without_fixing_the_cause_fails_again(admin_client, failed_eve
 
 def test_replaying_an_applied_event_changes_nothing(admin_client, post_event, general_fund, stripe_event):
     post_event(
-        stripe_event("checkout_session_completed", id="cs_test_once", client_reference_id=None, metadata=MARKER)
+        stripe_event(
+            "checkout_session_completed", id="cs_test_once", client_reference_id=None, metadata=MARKER
+        )
     )
     stored = StripeEvent.objects.get()
 

@@ -142,7 +142,7 @@ def test_editing_a_project_without_a_new_picture_keeps_it(admin_client, project)
         "summary": project.summary,
         "description": project.description,
         "image_alt": project.image_alt,
-        "goal_minor": 800_000,
+        "goal": "8,000",
         "currency": project.currency,
         "status": project.status,
         "position": project.position,
