@@ -561,14 +561,14 @@ PENDING_GIFT_SQL = """
     ) VALUES (
         gen_random_uuid(), %s, %s, 'usd', 0, 'pending', 'one_time',
         '', %s, false, '', '', %s, '', false, '', now(), now()
-    ) RETURNING id
+    ) RETURNING id, public_id
 """
 
 
 def prepare_webhook_events(project_ids, rng):
-    """Distinct events: half for gifts the donate form recorded as pending (metadata
-    gift_id, as start_checkout sends), half for unknown sessions (a Payment Link)
-    that the webhook must create a gift for."""
+    """Distinct events: half for gifts the donate form recorded as pending (the site's
+    marker and the gift's public id, as start_checkout sends), half for sessions of the
+    site's whose local gift is missing, which the webhook must create."""
     distinct = round(WEBHOOK_DELIVERIES * (1 - WEBHOOK_DUPLICATE_SHARE))
     template = completed_event_template()
     run_id = secrets.token_hex(4)
@@ -580,10 +580,10 @@ def prepare_webhook_events(project_ids, rng):
             amount = rng.choice((2500, 5000, 5000, 10000, 25000, 7300))
             project_id = rng.choice(project_ids)
             session_id = f"cs_test_bench{run_id}{i:05d}{secrets.token_hex(20)}"
-            gift_id = None
+            gift_id = public_id = None
             if i % 2 == 0:
                 cursor.execute(PENDING_GIFT_SQL, [project_id, amount, f"bench{i}@example.com", session_id])
-                gift_id = cursor.fetchone()[0]
+                gift_id, public_id = cursor.fetchone()
             event = copy.deepcopy(template)
             event["id"] = f"evt_bench{run_id}{i:05d}{secrets.token_hex(6)}"
             event["created"] = now
@@ -593,7 +593,7 @@ def prepare_webhook_events(project_ids, rng):
                 amount_subtotal=amount,
                 amount_total=amount,
                 currency="usd",
-                client_reference_id=str(gift_id) if gift_id else None,
+                client_reference_id=str(public_id) if public_id else None,
                 payment_intent=f"pi_bench{run_id}{i:05d}{secrets.token_hex(6)}",
                 payment_status="paid",
                 status="complete",
@@ -601,10 +601,12 @@ def prepare_webhook_events(project_ids, rng):
                 expires_at=now + 86_400,
                 currency_conversion=None,
                 customer_email=f"bench{i}@example.com",
-                metadata={"project_id": str(project_id)},
+                # Every session carries the site's marker: the site started them all, and
+                # half lost their local record (the webhook recreates it for review).
+                metadata={"podari_site": "podari-life", "project_id": str(project_id)},
             )
             if gift_id:
-                session["metadata"].update(gift_id=str(gift_id), project_slug="")
+                session["metadata"].update(gift_public_id=str(public_id), project_slug="")
             session["customer_details"] = {
                 **(session.get("customer_details") or {}),
                 "email": f"bench{i}@example.com",

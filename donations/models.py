@@ -233,14 +233,18 @@ class Gift(models.Model):
     amount_disputed_minor = models.PositiveBigIntegerField(
         "held by a dispute (minor units)",
         default=0,
+        db_default=0,
         help_text="Taken out of the totals while disputed or lost.",
     )
-    dispute_status = models.CharField(max_length=10, choices=DisputeStatus.choices, blank=True, default="")
+    dispute_status = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, blank=True, default="", db_default=""
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.ONE_TIME)
     livemode = models.BooleanField(
         "live mode",
         default=key_livemode,
+        db_default=False,
         help_text="Paid with a live key; test payments never count on a live site.",
     )
 
@@ -253,15 +257,16 @@ class Gift(models.Model):
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
-    stripe_dispute_id = models.CharField(max_length=255, blank=True)
+    stripe_dispute_id = models.CharField(max_length=255, blank=True, default="", db_default="")
     # What the donor's card was charged when Adaptive Pricing showed them their own
     # currency; refunds and disputes arrive in it and are converted with these amounts.
     charged_amount_minor = models.PositiveBigIntegerField(null=True, blank=True)
-    charged_currency = models.CharField(max_length=3, blank=True)
+    charged_currency = models.CharField(max_length=3, blank=True, default="", db_default="")
     # The Stripe time of the newest refund information applied, so an older event
     # (a charge.refunded sent before a refund failed) never undoes a newer one.
     refunds_as_of = models.BigIntegerField(null=True, blank=True, editable=False)
-    failed_refund_ids = models.JSONField(default=list, blank=True, editable=False)
+    # Space-separated ids of refunds that failed and were given back, each once.
+    failed_refund_ids = models.TextField(blank=True, default="", db_default="", editable=False)
 
     needs_review = models.BooleanField(
         default=False, help_text="Something about this gift needs a person to look."
@@ -442,9 +447,9 @@ class Gift(models.Model):
 
     def apply_failed_refund(self, *, refund_id, amount_minor, as_of):
         """A refund that Stripe could not complete: its money is the project's again."""
-        if refund_id in self.failed_refund_ids:
+        if refund_id in self.failed_refund_ids.split():
             return
-        self.failed_refund_ids = [*self.failed_refund_ids, refund_id]
+        self.failed_refund_ids = f"{self.failed_refund_ids} {refund_id}".strip()
         self.amount_refunded_minor = max(0, self.amount_refunded_minor - amount_minor)
         self.refunds_as_of = max(as_of, self.refunds_as_of or as_of)
         self._after_refund_change()
