@@ -486,3 +486,15 @@ def test_a_signed_body_with_nan_is_refused_with_400(post_event, stripe_event):
 
     assert response.status_code == 400
     assert not StripeEvent.objects.exists()
+
+
+def test_the_readme_lists_exactly_the_events_the_code_handles():
+    from pathlib import Path
+
+    from donations.webhooks import HANDLERS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("<!-- webhook-events -->")[1].split("<!-- /webhook-events -->")[0]
+    listed = {line.strip()[3:-1] for line in section.splitlines() if line.strip().startswith("- `")}
+
+    assert listed == set(HANDLERS)
