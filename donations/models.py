@@ -209,6 +209,14 @@ class Gift(models.Model):
 
     class Frequency(models.TextChoices):
         ONE_TIME = "one_time", "One-time"
+        MONTHLY = "monthly", "Monthly"
+
+    class Source(models.TextChoices):
+        STRIPE = "stripe", "Online (Stripe)"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        CHEQUE = "cheque", "Check"
+        CASH = "cash", "Cash"
+        EVENT = "event", "Event takings"
 
     class Dedication(models.TextChoices):
         NONE = "", "No dedication"
@@ -258,6 +266,21 @@ class Gift(models.Model):
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_dispute_id = models.CharField(max_length=255, blank=True, default="", db_default="")
+    # One gift per paid invoice of a monthly gift.
+    stripe_invoice_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    recurring_gift = models.ForeignKey(
+        "RecurringGift", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    donor = models.ForeignKey("Donor", on_delete=models.SET_NULL, null=True, blank=True, related_name="gifts")
+    source = models.CharField(
+        max_length=20, choices=Source.choices, default=Source.STRIPE, db_default=Source.STRIPE
+    )
+    # What the donor added so all of amount_minor reaches the project (Stripe's fee);
+    # charged on top of amount_minor and never counted in a project's total.
+    fee_covered_minor = models.PositiveBigIntegerField(default=0, db_default=0)
+    note = models.TextField(
+        blank=True, default="", db_default="", help_text="For offline gifts: where it came from."
+    )
     # What the donor's card was charged when Adaptive Pricing showed them their own
     # currency; refunds and disputes arrive in it and are converted with these amounts.
     charged_amount_minor = models.PositiveBigIntegerField(null=True, blank=True)
@@ -542,6 +565,79 @@ class GiftMove(models.Model):
 
     def __str__(self):
         return f"Gift #{self.gift_id}: {self.from_project} → {self.to_project}"
+
+
+class Donor(models.Model):
+    """A person who gave, known by email. Never shown publicly."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    wants_impact_emails = models.BooleanField(
+        "email me stories about what my gift does",
+        default=False,
+        help_text="Consent given on the donate form.",
+    )
+    impact_consent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.name or self.email
+
+    @staticmethod
+    def normalize_email(email):
+        return (email or "").strip().lower()
+
+    @classmethod
+    def for_email(cls, email, *, name=""):
+        """The donor with this email, created if new. Returns None without an email."""
+        email = cls.normalize_email(email)
+        if not email:
+            return None
+        donor, _ = cls.objects.get_or_create(email=email, defaults={"name": name or ""})
+        return donor
+
+
+class RecurringGift(models.Model):
+    """A monthly gift: one Stripe subscription. Each paid invoice becomes a Gift."""
+
+    class Status(models.TextChoices):
+        INCOMPLETE = "incomplete", "Checkout started"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due: the last payment failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="recurring_gifts")
+    donor = models.ForeignKey(
+        Donor, on_delete=models.PROTECT, null=True, blank=True, related_name="recurring_gifts"
+    )
+    amount_minor = models.PositiveBigIntegerField("monthly amount (minor units)")
+    currency = models.CharField(max_length=3)
+    fee_covered_minor = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INCOMPLETE)
+    livemode = models.BooleanField(default=key_livemode)
+    stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_subscription_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.TextField(blank=True)
+    # Stripe's time of the newest subscription state applied: an older event never wins.
+    state_as_of = models.BigIntegerField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Monthly gift #{self.pk} to {self.project}"
 
 
 class StripeEvent(models.Model):
