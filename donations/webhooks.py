@@ -13,7 +13,7 @@ import traceback
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -314,6 +314,15 @@ def _gift_for_session(session, *, create=True):
                 "Recorded from Stripe's event alone: no gift on this site matched checkout "
                 f"session {session['id']}, though this site started it (a lost record)."
             )
+        gift.stripe_checkout_session_id = session["id"]
+        try:
+            # Saved at once, in a savepoint: when two events about this session arrive
+            # together, the second insert waits for the first, fails on the unique
+            # session id, and then finds and locks the gift the first one made.
+            with transaction.atomic():
+                gift.save()
+        except IntegrityError:
+            gift = _locked_gift_for_session(session)
     if gift is not None:
         gift.stripe_checkout_session_id = session["id"]
     return gift

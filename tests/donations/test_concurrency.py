@@ -94,7 +94,7 @@ def test_the_same_event_delivered_eight_times_at_once_makes_one_gift(
         "checkout_session_completed",
         id="cs_test_concurrent",
         client_reference_id=None,
-        metadata={"project_id": str(project.pk)},
+        metadata={"podari_site": "podari-life", "project_id": str(project.pk)},
     )
 
     statuses = deliver_at_once([signed(event, signed_headers)] * THREADS)
@@ -143,3 +143,24 @@ def test_refunds_racing_their_payments_end_refunded(project, make_pending_gift, 
     assert Gift.objects.count() == len(gifts)
     assert set(Gift.objects.values_list("status", "amount_refunded_minor")) == {(Gift.Status.REFUNDED, 5_000)}
     assert Project.objects.get(pk=project.pk).raised_minor == 0
+
+
+def test_two_events_about_a_session_whose_gift_is_missing_make_one_gift_without_a_retry(
+    general_fund, project, stripe_event, signed_headers
+):
+    # The site started this checkout but lost its local record: both events recreate it.
+    fields = {
+        "id": "cs_test_lost_record",
+        "client_reference_id": None,
+        "metadata": {"podari_site": "podari-life", "project_id": str(project.pk)},
+    }
+    completed = stripe_event("checkout_session_completed", **fields)
+    succeeded = stripe_event("checkout_session_async_payment_succeeded", **fields)
+    deliveries = [signed(completed, signed_headers), signed(succeeded, signed_headers)] * (THREADS // 2)
+
+    statuses = deliver_at_once(deliveries)
+
+    assert statuses == [200] * THREADS
+    gift = Gift.objects.get()
+    assert (gift.project, gift.status, gift.needs_review) == (project, Gift.Status.SUCCEEDED, True)
+    assert Project.objects.get(pk=project.pk).raised_minor == gift.amount_minor
