@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "podari",
     "donations",
     "stories",
+    "charity",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "podari.context_processors.site",
+                "charity.context_processors.charity",
             ],
         },
     },

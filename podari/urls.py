@@ -29,8 +29,12 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("donations.urls")),
     path("", include("stories.urls")),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 if settings.SERVE_MEDIA:
     media_prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns.append(re_path(rf"^{media_prefix}(?P<path>.*)$", views.media, name="media"))
+
+# Last: staff-written pages (/about/, /privacy/, ...) take any address nothing above took.
+urlpatterns.append(path("", include("charity.urls")))

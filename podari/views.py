@@ -2,7 +2,8 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
@@ -69,3 +70,9 @@ class StaffImageUploadView(ImageUploadView):
     """django-markdownx's upload, with our Pillow checks in front of its processing."""
 
     form_class = ValidatedImageForm
+
+
+@require_GET
+def favicon(request):
+    # Browsers ask for /favicon.ico whatever the page links; send them to the hashed static file.
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))

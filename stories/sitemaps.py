@@ -36,4 +36,21 @@ class PageSitemap(Sitemap):
         return reverse(item)
 
 
-SITEMAPS = {"pages": PageSitemap, "stories": StorySitemap, "projects": ProjectSitemap}
+class CharityPageSitemap(Sitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        from charity.models import Page
+
+        return Page.objects.only("slug", "updated_at")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+SITEMAPS = {
+    "pages": PageSitemap,
+    "stories": StorySitemap,
+    "projects": ProjectSitemap,
+    "about": CharityPageSitemap,
+}

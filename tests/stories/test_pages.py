@@ -296,7 +296,7 @@ def test_renditions_are_served_with_debug_off(client, settings, make_story):
         assert "immutable" in response["Cache-Control"]
 
 
-def test_media_that_is_not_there_is_not_found(client):
+def test_media_that_is_not_there_is_not_found(client, db):
     assert client.get("/media/renditions/missing.webp").status_code == 404
 
 

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import slugify
 
+from charity.demo import seed_pages
 from donations.models import Gift, Project
 from podari.management.commands._demo_content import GIFTS, PROJECTS, STORIES
 from podari.management.commands._demo_images import illustration_jpeg
@@ -36,6 +37,7 @@ class Command(BaseCommand):
                 self.story(spec, projects)
             for row in GIFTS:
                 self.gift(row, projects)
+            self.created["page"] += seed_pages()
         self.stdout.write(self.summary())
 
     def project(self, spec):

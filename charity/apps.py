@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CharityConfig(AppConfig):
+    name = "charity"
+    verbose_name = "Who we are"
+
+    def ready(self):
+        from charity import signals  # noqa: F401
