@@ -184,6 +184,15 @@ def test_staff_preview_a_scheduled_story(admin_client, stories):
     assert '<meta name="robots" content="noindex">' in html
 
 
+def test_staff_preview_of_a_published_story_says_it_is_public(admin_client, stories):
+    story = stories["newer"]
+    html = page(admin_client, reverse("stories:preview", args=[story.pk]))
+    assert "Bravo home again" in html
+    assert "not public yet" not in html
+    assert "Preview: this story is published." in html
+    assert f'href="{story.get_absolute_url()}"' in html
+
+
 def test_public_story_pages_have_no_preview_banner_and_may_be_indexed(client, stories):
     html = page(client, stories["newer"].get_absolute_url())
     assert "Preview" not in html
