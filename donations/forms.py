@@ -2,9 +2,15 @@ from django import forms
 from django.conf import settings
 
 from donations.models import Gift, Project
-from donations.money import format_money, parse_major_amount, to_major
+from donations.money import decimals_for, gift_amounts, is_chargeable, parse_major_amount, to_major
 
 OTHER_AMOUNT = "other"
+
+
+def amount_help(amounts):
+    # Without JavaScript both a preset and the box can be filled in; say which one counts.
+    low, high = amounts.format(amounts.min_minor), amounts.format(amounts.max_minor)
+    return f"Used only when “Other amount” is chosen. Gifts from {low} to {high}."
 
 
 class DonateForm(forms.Form):
@@ -48,56 +54,89 @@ class DonateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        projects = Project.objects.accepting_gifts().order_by("-is_general_fund", "position", "title")
-        self.fields["project"].queryset = projects
+        projects = list(Project.objects.accepting_gifts().order_by("-is_general_fund", "position", "title"))
+        self.projects = projects
+        self.fields["project"].queryset = Project.objects.accepting_gifts()
         self.fields["project"].choices = [
             (p.slug, "Where it is needed most" if p.is_general_fund else p.title) for p in projects
         ]
-        currency = settings.DEFAULT_CURRENCY
+        # Amounts are shown, and checked, in the currency of the project the donor has chosen.
+        slug = self.data.get("project") if self.is_bound else self.initial.get("project")
+        project = next((p for p in projects if p.slug == slug), projects[0] if projects else None)
+        self.amounts = gift_amounts(project.currency if project else settings.DEFAULT_CURRENCY)
+        shown = self.data.get("currency", "").lower() if self.is_bound else ""
+        self.currency_changed = bool(shown) and shown != self.amounts.currency
+        if self.currency_changed:
+            # The donor picked an amount in another currency (a project was switched without
+            # JavaScript): ask again rather than charge, say, ¥5,000 for a "$50" button.
+            self.data = self.data.copy()
+            self.data.pop("amount_preset", None)
         self.fields["amount_preset"].choices = [
-            (str(minor), format_money(minor, currency)) for minor in settings.DONATION_PRESETS_MINOR
+            (str(minor), self.amounts.format(minor)) for minor in self.amounts.presets
         ] + [(OTHER_AMOUNT, "Other amount")]
-        self.fields["amount_custom"].help_text = (
-            f"Gifts from {format_money(settings.DONATION_MIN_MINOR, currency)} "
-            f"to {format_money(settings.DONATION_MAX_MINOR, currency)}."
-        )
+        self.fields["amount_custom"].help_text = amount_help(self.amounts)
+        self.initial.setdefault("amount_preset", str(self.amounts.default_preset))
 
-    @staticmethod
-    def default_preset_minor():
-        """The second preset is the one most donors pick; preselect it."""
-        presets = settings.DONATION_PRESETS_MINOR
-        return presets[1] if len(presets) > 1 else presets[0]
+    def currency_options(self):
+        """For the script that switches amounts when the project changes: each currency's amounts."""
+        options = {}
+        for project in self.projects:
+            amounts = gift_amounts(project.currency)
+            options.setdefault(
+                amounts.currency,
+                {
+                    "currency": amounts.currency,
+                    "decimals": decimals_for(amounts.currency),
+                    "symbol": amounts.symbol,
+                    "name": amounts.name,
+                    "presets": [[str(m), amounts.format(m)] for m in amounts.presets],
+                    "default": str(amounts.default_preset),
+                    "help": amount_help(amounts),
+                },
+            )
+        return {"projects": {p.slug: p.currency.lower() for p in self.projects}, "currencies": options}
 
     def clean(self):
         cleaned = super().clean()
         project = cleaned.get("project")
-        currency = project.currency if project else settings.DEFAULT_CURRENCY
-        preset, custom = cleaned.get("amount_preset"), (cleaned.get("amount_custom") or "").strip()
+        amounts = gift_amounts(project.currency) if project else self.amounts
+        currency = amounts.currency
+        choice = cleaned.get("amount_preset")
+        typed = (cleaned.get("amount_custom") or "").strip()
+        # The chosen radio decides. A typed amount counts only with "Other amount" chosen (or
+        # with nothing chosen at all), so the amount highlighted is the amount charged.
+        use_typed = choice == OTHER_AMOUNT or (not choice and typed)
 
         amount_minor = None
-        if custom or preset == OTHER_AMOUNT:
+        if self.currency_changed:
+            self.add_error(
+                "amount_preset",
+                f"Gifts to {project or 'this project'} are in {amounts.name}. Choose the amount again.",
+            )
+        elif use_typed:
             try:
-                amount_minor = parse_major_amount(custom, currency)
+                amount_minor = parse_major_amount(typed, currency)
             except ValueError as exc:
                 self.add_error("amount_custom", str(exc))
-        elif preset:
-            amount_minor = int(preset)
-        else:
-            self.add_error("amount_preset", "Choose an amount, or enter another amount.")
+        elif choice:
+            amount_minor = int(choice)
+        elif "amount_preset" not in self.errors:
+            self.add_error("amount_preset", "Choose an amount, or choose “Other amount” and enter one.")
 
         if amount_minor is not None:
-            low, high = settings.DONATION_MIN_MINOR, settings.DONATION_MAX_MINOR
-            field = "amount_custom" if custom or preset == OTHER_AMOUNT else "amount_preset"
-            if amount_minor < low:
+            field = "amount_custom" if use_typed else "amount_preset"
+            if amount_minor < amounts.min_minor:
                 self.add_error(
-                    field, f"The smallest gift we can take online is {format_money(low, currency)}."
+                    field, f"The smallest gift we can take online is {amounts.format(amounts.min_minor)}."
                 )
-            elif amount_minor > high:
+            elif amount_minor > amounts.max_minor:
                 self.add_error(
                     field,
-                    f"Gifts above {format_money(high, currency)} cannot be made online. "
+                    f"Gifts above {amounts.format(amounts.max_minor)} cannot be made online. "
                     "Please write to us and we will help.",
                 )
+            elif not is_chargeable(amount_minor, currency):
+                self.add_error(field, "Enter the amount with at most 2 decimal places.")
             else:
                 cleaned["amount_minor"] = amount_minor
                 cleaned["currency"] = currency
@@ -124,7 +163,7 @@ class DonateForm(forms.Form):
     @classmethod
     def initial_from_gift(cls, gift):
         """Fill the form again from a gift, when the donor comes back from checkout."""
-        presets = [str(minor) for minor in settings.DONATION_PRESETS_MINOR]
+        presets = [str(minor) for minor in gift_amounts(gift.currency).presets]
         amount = str(gift.amount_minor)
         initial = {
             "project": gift.project.slug,

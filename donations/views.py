@@ -73,7 +73,7 @@ def donate(request):
             return HttpResponseRedirect(checkout_url, status=303)
         return render(request, "donations/donate.html", {"form": form})
 
-    initial = {"amount_preset": str(DonateForm.default_preset_minor())}
+    initial = {}
     resume = request.GET.get("resume", "")
     gift = _browser_gift(request, public_id=resume) if resume else None
     if gift is not None:
@@ -85,7 +85,9 @@ def donate(request):
             initial["project"] = project_slug
         elif general_fund:
             initial["project"] = general_fund.slug
-    return render(request, "donations/donate.html", {"form": DonateForm(initial=initial)})
+    # A form filled again from a gift is one donor's, not a page for search engines.
+    context = {"form": DonateForm(initial=initial), "noindex": bool(resume)}
+    return render(request, "donations/donate.html", context)
 
 
 def _too_many_attempts(request):

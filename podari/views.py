@@ -35,10 +35,11 @@ def robots_txt(request):
     sitemap = request.build_absolute_uri(reverse("sitemap"))
     if settings.SITE_URL:
         sitemap = settings.SITE_URL + reverse("sitemap")
+    # The donate page may be indexed; its thank-you, checkout and error states carry a
+    # noindex of their own, which crawlers can only read if they may fetch them.
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
-        "Disallow: /donate/",
         "Disallow: /webhooks/",
         "Disallow: /markdownx/",
         f"Sitemap: {sitemap}",

@@ -29,8 +29,7 @@ class PageSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        # Not the donate page: robots.txt keeps crawlers out of /donate/.
-        return ["stories:home", "stories:list", "donations:project_list"]
+        return ["stories:home", "stories:list", "donations:project_list", "donations:donate"]
 
     def location(self, item):
         return reverse(item)

@@ -1,5 +1,6 @@
 """The donate page: the form, the Checkout Session Stripe is asked for, and what happens when it can't be."""
 
+import re
 import socket
 
 import pytest
@@ -119,13 +120,177 @@ def test_a_typed_amount_is_sent_in_cents(client, general_fund, stripe_stub, chec
     assert params["line_items[0][price_data][product_data][name]"] == "General fund"
 
 
-def test_a_typed_amount_wins_over_the_preset(client, general_fund, stripe_stub, checkout_session):
+def test_the_chosen_preset_wins_over_a_typed_amount(client, general_fund, stripe_stub, checkout_session):
+    """$50 stays highlighted while 30 sits in the box (no JavaScript): $50 is what was chosen."""
     stripe_stub.respond(checkout_session())
 
-    client.post(DONATE_URL, {"amount_preset": "2500", "amount_custom": "1,000", "project": "general-fund"})
+    client.post(DONATE_URL, {"amount_preset": "5000", "amount_custom": "30", "project": "general-fund"})
+
+    assert Gift.objects.get().amount_minor == 5_000
+    assert only_request(stripe_stub)["params"]["line_items[0][price_data][unit_amount]"] == "5000"
+
+
+def test_a_typed_amount_counts_when_other_is_chosen(client, general_fund, stripe_stub, checkout_session):
+    stripe_stub.respond(checkout_session())
+
+    client.post(DONATE_URL, {"amount_preset": "other", "amount_custom": "1,000", "project": "general-fund"})
 
     assert Gift.objects.get().amount_minor == 100_000
     assert only_request(stripe_stub)["params"]["line_items[0][price_data][unit_amount]"] == "100000"
+
+
+def test_a_typed_amount_with_no_amount_chosen_counts(client, general_fund, stripe_stub, checkout_session):
+    stripe_stub.respond(checkout_session())
+
+    client.post(DONATE_URL, {"amount_custom": "30", "project": "general-fund"})
+
+    assert Gift.objects.get().amount_minor == 3_000
+
+
+def test_the_page_says_which_amount_counts_and_works_without_a_script(client, general_fund):
+    page = client.get(DONATE_URL).content.decode()
+
+    box = re.search(r'<div class="field amount-custom"[^>]*>', page).group(0)
+    assert "hidden" not in box, "without JavaScript the box must be there to type in"
+    assert "Used only when “Other amount” is chosen." in page
+    assert re.search(r'<script src="/static/js/donate\.js[^"]*" defer>', page)
+    assert 'value="other"' in page
+
+
+# The project's currency: what is shown is what is charged
+
+
+@pytest.fixture
+def yen_project(make_project):
+    return make_project(title="Tokyo clinic", slug="tokyo", currency="jpy")
+
+
+@pytest.fixture
+def dinar_project(make_project):
+    return make_project(title="Kuwait appeal", slug="kuwait", currency="kwd")
+
+
+def test_a_yen_project_offers_yen(client, general_fund, yen_project):
+    response = client.get(yen_project.get_donate_url())
+
+    choices = [label for value, label in response.context["form"].fields["amount_preset"].choices]
+    assert choices == ["¥3,000", "¥5,000", "¥10,000", "¥30,000", "Other amount"]
+    assert form_value(response, "amount_preset") == "5000"
+    page = response.content.decode()
+    assert "$" not in re.search(r"<fieldset.*?</fieldset>", page, re.S).group(0)
+    assert "Gifts from ¥500 to ¥3,000,000." in page
+    assert "Japanese yen" in page
+    assert 'name="currency" value="jpy"' in page
+
+
+def test_a_yen_preset_is_charged_in_yen(client, general_fund, yen_project, stripe_stub, checkout_session):
+    stripe_stub.respond(checkout_session())
+
+    response = client.post(DONATE_URL, {"amount_preset": "10000", "currency": "jpy", "project": "tokyo"})
+
+    assert response.status_code == 303
+    gift = Gift.objects.get()
+    assert (gift.amount_minor, gift.currency) == (10_000, "jpy")
+    params = only_request(stripe_stub)["params"]
+    assert params["line_items[0][price_data][currency]"] == "jpy"
+    assert params["line_items[0][price_data][unit_amount]"] == "10000"
+
+
+def test_an_amount_shown_in_dollars_is_not_charged_in_yen(client, general_fund, yen_project, stripe_stub):
+    """Without JavaScript a donor saw "$50", then picked the yen project: ask again, charge nothing."""
+    response = client.post(DONATE_URL, {"amount_preset": "5000", "currency": "usd", "project": "tokyo"})
+
+    assert response.status_code == 200
+    assert not Gift.objects.exists()
+    assert stripe_stub.requests == []
+    form = response.context["form"]
+    assert (
+        "Gifts to Tokyo clinic are in Japanese yen. Choose the amount again." in form.errors["amount_preset"]
+    )
+    assert form["amount_preset"].value() in (None, "")
+    page = response.content.decode()
+    amounts = re.search(r"<fieldset.*?</fieldset>", page, re.S).group(0)
+    assert "¥5,000" in amounts and "$" not in amounts
+    assert "checked" not in amounts
+    assert 'name="currency" value="jpy"' in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        (
+            {"amount_preset": "other", "amount_custom": "100"},
+            "amount_custom",
+            "smallest gift we can take online is ¥500",
+        ),
+        ({"amount_preset": "other", "amount_custom": "3,000,001"}, "amount_custom", "above ¥3,000,000"),
+        ({"amount_preset": "other", "amount_custom": "1000.5"}, "amount_custom", "whole amount"),
+        ({"amount_preset": "2500"}, "amount_preset", "Select a valid choice"),
+    ],
+)
+def test_yen_limits(client, general_fund, yen_project, stripe_stub, fields, field, message):
+    response = client.post(DONATE_URL, {"project": "tokyo", "currency": "jpy", **fields})
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == [field]
+    assert message in errors[field][0]
+    assert not Gift.objects.exists()
+
+
+def test_a_typed_yen_amount_is_whole_yen(client, general_fund, yen_project, stripe_stub, checkout_session):
+    stripe_stub.respond(checkout_session())
+
+    client.post(DONATE_URL, {"amount_preset": "other", "amount_custom": "7,000", "project": "tokyo"})
+
+    assert (Gift.objects.get().amount_minor, Gift.objects.get().currency) == (7_000, "jpy")
+
+
+def test_dinar_amounts_end_in_zero_as_stripe_requires(client, general_fund, dinar_project, stripe_stub):
+    response = client.post(
+        DONATE_URL,
+        {"amount_preset": "other", "amount_custom": "12.345", "currency": "kwd", "project": "kuwait"},
+    )
+
+    assert response.status_code == 200
+    assert "at most 2 decimal places" in response.context["form"].errors["amount_custom"][0]
+    assert not Gift.objects.exists()
+    assert stripe_stub.requests == []
+
+
+def test_a_dinar_gift_goes_to_stripe_in_fils(
+    client, general_fund, dinar_project, stripe_stub, checkout_session
+):
+    stripe_stub.respond(checkout_session())
+
+    client.post(
+        DONATE_URL,
+        {"amount_preset": "other", "amount_custom": "12.34", "currency": "kwd", "project": "kuwait"},
+    )
+
+    params = only_request(stripe_stub)["params"]
+    assert params["line_items[0][price_data][currency]"] == "kwd"
+    assert params["line_items[0][price_data][unit_amount]"] == "12340"
+
+
+def test_projects_in_two_currencies_give_the_script_both(client, general_fund, yen_project):
+    response = client.get(DONATE_URL)
+
+    options = response.context["form"].currency_options()
+    assert options["projects"] == {"general-fund": "usd", "tokyo": "jpy"}
+    assert options["currencies"]["jpy"]["presets"][0] == ["3000", "¥3,000"]
+    assert options["currencies"]["usd"]["presets"][1] == ["5000", "$50"]
+    assert 'id="donate-currencies"' in response.content.decode()
+
+
+def test_a_yen_preset_comes_back_selected(client, general_fund, yen_project, stripe_stub, checkout_session):
+    stripe_stub.respond(checkout_session())
+    client.post(DONATE_URL, {"amount_preset": "30000", "currency": "jpy", "project": "tokyo"})
+
+    response = client.get(f"{DONATE_URL}?resume={Gift.objects.get().public_id}")
+
+    assert form_value(response, "amount_preset") == "30000"
+    assert "¥30,000" in response.content.decode()
 
 
 def test_without_an_email_stripe_asks_for_one(donate, project, stripe_stub, checkout_session):

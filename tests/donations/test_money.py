@@ -2,7 +2,7 @@
 
 import pytest
 
-from donations.money import decimals_for, format_money, parse_major_amount
+from donations.money import decimals_for, format_money, gift_amounts, is_chargeable, parse_major_amount
 
 
 @pytest.mark.parametrize(
@@ -68,10 +68,42 @@ def test_yen_are_whole_units():
 
 
 def test_kuwaiti_dinars_have_three_decimals():
-    assert parse_major_amount("1.234", "kwd") == 1_234
+    assert parse_major_amount("1.23", "kwd") == 1_230
+    assert parse_major_amount("1.230", "kwd") == 1_230
     assert parse_major_amount("5", "kwd") == 5_000
-    with pytest.raises(ValueError, match="at most 3 decimal places"):
-        parse_major_amount("1.2345", "kwd")
+
+
+@pytest.mark.parametrize("currency", ["kwd", "bhd", "jod", "omr", "tnd"])
+@pytest.mark.parametrize("typed", ["1.234", "1.2345", "0.005"])
+def test_three_decimal_amounts_must_end_in_zero_as_stripe_requires(currency, typed):
+    with pytest.raises(ValueError, match="at most 2 decimal places"):
+        parse_major_amount(typed, currency)
+
+
+@pytest.mark.parametrize(
+    "currency", ["usd", "eur", "jpy", "kwd", "bhd", "jod", "omr", "tnd", "chf", "clp", "isk"]
+)
+def test_every_currency_gets_presets_and_limits_it_can_charge(currency):
+    amounts = gift_amounts(currency)
+    assert amounts.min_minor < min(amounts.presets) <= max(amounts.presets) < amounts.max_minor
+    assert list(amounts.presets) == sorted(set(amounts.presets))
+    for minor in (*amounts.presets, amounts.min_minor, amounts.max_minor):
+        assert is_chargeable(minor, currency)
+        assert format_money(minor, currency).count(".") == 0, "presets and limits are whole amounts"
+
+
+def test_yen_presets_are_round_yen_amounts_not_dollars():
+    amounts = gift_amounts("jpy")
+    assert [format_money(m, "jpy") for m in amounts.presets] == ["¥3,000", "¥5,000", "¥10,000", "¥30,000"]
+    assert (amounts.min_minor, amounts.max_minor, amounts.default_preset) == (500, 3_000_000, 5_000)
+
+
+def test_the_default_currency_takes_its_amounts_from_settings(settings):
+    settings.DONATION_PRESETS_MINOR = [1_000, 2_000]
+    settings.DONATION_MIN_MINOR = 100
+    amounts = gift_amounts("usd")
+    assert amounts.presets == (1_000, 2_000)
+    assert amounts.min_minor == 100
 
 
 @pytest.mark.parametrize(
