@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 NOT_FOUND_PATH = "/no-such-page/"
 # The typed amount's box ("Other amount", "Or enter another amount, in US dollars"...).
 AMOUNT_BOX = re.compile(r"(other|another) amount", re.IGNORECASE)
+# The submit button: the donate script names the amount in it ("Donate $30").
+DONATE_BUTTON = re.compile(r"^Donate\b")
 
 # The focused element, described, and whether it shows a focus indicator. An input the CSS
 # hides visually (a radio drawn as a pill) may show its focus on its label instead.
@@ -63,13 +65,21 @@ def fill_donate_form(page, amount):
     """On the donate page: choose "Other amount", type `amount` and submit."""
     page.get_by_role("radio", name="Other amount").check()
     page.get_by_role("textbox", name=AMOUNT_BOX).fill(amount)
-    page.get_by_role("button", name=re.compile("Continue to secure payment")).click()
+    page.get_by_role("button", name=DONATE_BUTTON).click()
 
 
 def open_donate_errors(page, amount="abc"):
     page.goto("/donate/")
     fill_donate_form(page, amount)
     expect(page.get_by_role("alert")).to_be_visible()
+
+
+def open_donate_other_amount(page):
+    """The amount box revealed by choosing "Other amount", with an amount typed in."""
+    page.goto("/donate/")
+    page.get_by_role("radio", name="Other amount").check()
+    page.get_by_role("textbox", name=AMOUNT_BOX).fill("30")
+    expect(page.get_by_role("button", name=DONATE_BUTTON)).to_have_text("Donate $30")
 
 
 def open_simulated_checkout(page, amount="37.50", project_slug=None):
@@ -115,6 +125,7 @@ def public_pages(content):
         ("project_list", lambda page: page.goto("/projects/")),
         ("project_detail", lambda page: page.goto(project.get_absolute_url())),
         ("donate", lambda page: page.goto(project.get_donate_url())),
+        ("donate_other_amount", open_donate_other_amount),
         ("donate_errors", open_donate_errors),
         ("simulated_checkout", open_simulated_checkout),
         ("thanks_confirming", open_thanks_confirming),

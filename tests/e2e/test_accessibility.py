@@ -20,6 +20,7 @@ PAGES = [
     "project_list",
     "project_detail",
     "donate",
+    "donate_other_amount",
     "donate_errors",
     "simulated_checkout",
     "thanks_confirming",

@@ -58,6 +58,108 @@ def test_donor_reads_a_story_and_gives_a_custom_amount(browser_page, content, co
     assert console_errors == [], console_errors
 
 
+@pytest.fixture
+def stripe_checkout(settings, stripe_stub, live_server):
+    """Real Stripe mode against the HTTP stub.
+
+    Stripe's own Checkout page is out of reach in tests, so the session's address sends the
+    browser straight back to the thank-you page, as Checkout does once the donor has paid.
+    """
+    from tests.conftest import load_stripe_fixture
+
+    settings.STRIPE_SECRET_KEY = "sk_test_suite_key"
+    settings.SIMULATED_CHECKOUT = False
+    session = load_stripe_fixture("checkout_session_completed")["data"]["object"]
+    session.update(
+        id="cs_test_e2e", status="open", url=f"{live_server.url}/donate/thanks/?session_id=cs_test_e2e"
+    )
+    stripe_stub.respond(session)
+    return stripe_stub
+
+
+def test_the_amount_chosen_is_the_amount_charged(browser_page, content, stripe_checkout, console_errors):
+    page = browser_page
+    page.goto(content["project"].get_donate_url())
+    fifty = page.get_by_role("radio", name="$50")
+    other = page.get_by_role("radio", name="Other amount")
+    box = page.get_by_role("textbox", name=flows.AMOUNT_BOX)
+    button = page.get_by_role("button", name=flows.DONATE_BUTTON)
+    expect(fifty).to_be_checked()
+    expect(box).to_be_hidden()
+    expect(button).to_have_text("Donate $50")
+
+    other.check()
+    expect(box).to_be_visible()
+    expect(button).to_have_text("Donate")
+    box.fill("30")
+    expect(fifty).not_to_be_checked()
+    expect(other).to_be_checked()
+    expect(button).to_have_text("Donate $30")
+
+    # Back to $50: the typed 30 stays in view but no longer counts; typing again chooses "Other".
+    page.locator("label", has=fifty).click()
+    expect(fifty).to_be_checked()
+    expect(button).to_have_text("Donate $50")
+    box.fill("30.5")
+    expect(other).to_be_checked()
+    expect(fifty).not_to_be_checked()
+    expect(button).to_have_text("Donate $30.50")
+    box.fill("30")
+    expect(button).to_have_text("Donate $30")
+
+    button.click()
+    page.wait_for_url(re.compile(r"/donate/thanks/\?session_id=cs_test_e2e$"))
+    (request,) = stripe_checkout.requests
+    assert request["params"]["line_items[0][price_data][unit_amount]"] == "3000"
+    assert request["params"]["line_items[0][price_data][currency]"] == "usd"
+    assert console_errors == [], console_errors
+
+
+def test_choosing_a_project_in_yen_shows_and_charges_yen(
+    browser_page, content, make_project, stripe_checkout, console_errors
+):
+    make_project(title="Tokyo clinic", slug="tokyo", currency="jpy")
+    page = browser_page
+    page.goto("/donate/")
+    button = page.get_by_role("button", name=flows.DONATE_BUTTON)
+    expect(button).to_have_text("Donate $50")
+
+    page.get_by_role("combobox", name=re.compile("Where should your gift go")).select_option("tokyo")
+    amounts = page.get_by_role("group", name="Amount")
+    expect(amounts.get_by_role("radio")).to_have_count(5)
+    expect(amounts).not_to_contain_text("$")
+    expect(page.get_by_role("radio", name="¥5,000")).to_be_checked()
+    expect(button).to_have_text("Donate ¥5,000")
+    expect(page.get_by_role("textbox", name=re.compile("Japanese yen"))).to_be_hidden()
+
+    page.get_by_role("radio", name="Other amount").check()
+    page.get_by_role("textbox", name=flows.AMOUNT_BOX).fill("7,000")
+    expect(button).to_have_text("Donate ¥7,000")
+    button.click()
+    page.wait_for_url(re.compile(r"/donate/thanks/"))
+    params = stripe_checkout.requests[0]["params"]
+    assert params["line_items[0][price_data][currency]"] == "jpy"
+    assert params["line_items[0][price_data][unit_amount]"] == "7000"
+    assert console_errors == [], console_errors
+
+
+def test_without_javascript_the_chosen_radio_decides(chromium, live_server, content, stripe_checkout):
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/donate/")
+        box = page.get_by_role("textbox", name=flows.AMOUNT_BOX)
+        expect(box).to_be_visible()
+        expect(page.get_by_text("Used only when “Other amount” is chosen.")).to_be_visible()
+        box.fill("30")
+        expect(page.get_by_role("radio", name="$50")).to_be_checked()
+        page.get_by_role("button", name="Continue to secure payment").click()
+        page.wait_for_url(re.compile(r"/donate/thanks/"))
+        assert stripe_checkout.requests[0]["params"]["line_items[0][price_data][unit_amount]"] == "5000"
+    finally:
+        context.close()
+
+
 def test_keyboard_only_gift(browser_page, content):
     """The same gift with Tab, Shift+Tab, arrows, Space and Enter; every stop shows its focus."""
     page = browser_page
@@ -160,7 +262,7 @@ def test_bad_amount_is_explained_next_to_the_field(browser_page, content, amount
     # The summary's link takes the donor to the field; a good amount then goes through.
     summary.get_by_role("link").first.click()
     field.fill("37.50")
-    page.get_by_role("button", name=re.compile("Continue to secure payment")).click()
+    page.get_by_role("button", name=flows.DONATE_BUTTON).click()
     page.wait_for_url(re.compile(r"/donate/simulated-checkout/"))
 
 
