@@ -76,6 +76,35 @@ def test_no_axe_violations_and_every_image_has_alt(browser_page, content, consol
     assert errors == [], f"Console errors on {name}: {errors}"
 
 
+def assert_no_axe_violations(page, name):
+    violations = axe.run(page).response["violations"]
+    AXE_REPORTS.mkdir(parents=True, exist_ok=True)
+    (AXE_REPORTS / f"{name}.json").write_text(json.dumps(violations, indent=2))
+    assert not violations, f"axe on {name} ({page.url}):\n{describe(violations)}"
+
+
+def test_donate_page_in_another_currency_has_no_axe_violations(
+    browser_page, content, make_project, console_errors
+):
+    """The amounts switched to yen by the script, and the server asking again after a switch without it."""
+    make_project(title="Tokyo clinic", slug="tokyo", currency="jpy")
+    page = browser_page
+    page.goto("/donate/")
+    project = page.get_by_role("combobox", name=re.compile("Where should your gift go"))
+    project.select_option("tokyo")
+    expect(page.get_by_role("radio", name="¥5,000")).to_be_checked()
+    assert_no_axe_violations(page, "donate_yen")
+
+    # As without JavaScript: the project changes but the amounts on the page stay in dollars.
+    page.goto("/donate/")
+    page.evaluate("document.getElementById('id_project').value = 'tokyo'")
+    page.get_by_role("button", name=flows.DONATE_BUTTON).click()
+    expect(page.get_by_role("alert")).to_contain_text("Gifts to Tokyo clinic are in Japanese yen")
+    expect(page.get_by_role("radio", name="¥5,000")).not_to_be_checked()
+    assert_no_axe_violations(page, "donate_currency_changed")
+    assert console_errors == [], console_errors
+
+
 def test_skip_link_is_first_and_moves_focus_to_main(browser_page, content):
     page = browser_page
     page.goto("/")
