@@ -7,6 +7,13 @@ from donations.money import decimals_for, gift_amounts, is_chargeable, parse_maj
 OTHER_AMOUNT = "other"
 
 
+def project_label(project, *, with_currency=False):
+    label = "Where it is needed most" if project.is_general_fund else project.title
+    if with_currency:
+        label += f" (gifts in {gift_amounts(project.currency).name})"
+    return label
+
+
 def amount_help(amounts):
     # Without JavaScript both a preset and the box can be filled in; say which one counts.
     low, high = amounts.format(amounts.min_minor), amounts.format(amounts.max_minor)
@@ -57,8 +64,14 @@ class DonateForm(forms.Form):
         projects = list(Project.objects.accepting_gifts().order_by("-is_general_fund", "position", "title"))
         self.projects = projects
         self.fields["project"].queryset = Project.objects.accepting_gifts()
+        # Without JavaScript the amounts only change after submitting: name the currency up front.
+        several = len({p.currency.lower() for p in projects}) > 1
         self.fields["project"].choices = [
-            (p.slug, "Where it is needed most" if p.is_general_fund else p.title) for p in projects
+            (
+                p.slug,
+                project_label(p, with_currency=several and p.currency.lower() != settings.DEFAULT_CURRENCY),
+            )
+            for p in projects
         ]
         # Amounts are shown, and checked, in the currency of the project the donor has chosen.
         slug = self.data.get("project") if self.is_bound else self.initial.get("project")

@@ -183,6 +183,16 @@ def test_a_yen_project_offers_yen(client, general_fund, yen_project):
     assert 'name="currency" value="jpy"' in page
 
 
+def test_the_project_list_names_another_currency(client, general_fund, project, yen_project):
+    choices = dict(client.get(DONATE_URL).context["form"].fields["project"].choices)
+
+    assert choices == {
+        "general-fund": "Where it is needed most",
+        "car-t": "CAR-T therapy for children",
+        "tokyo": "Tokyo clinic (gifts in Japanese yen)",
+    }
+
+
 def test_a_yen_preset_is_charged_in_yen(client, general_fund, yen_project, stripe_stub, checkout_session):
     stripe_stub.respond(checkout_session())
 
