@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: install
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py seed_demo
-	$(DEV) $(BIN)/python manage.py create_staff_account
+	$(DEV) $(BIN)/python manage.py create_staff_account --superuser
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
