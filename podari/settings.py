@@ -231,7 +231,8 @@ if SIMULATED_CHECKOUT and not STRIPE_WEBHOOK_SECRET:
 
 # Giving
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="usd").lower()
-# Limits in minor units of the gift's currency (cents for usd): $5 to $25,000 by default.
+# Limits in minor units of DEFAULT_CURRENCY (cents for usd): $5 to $25,000 by default. Projects in
+# other currencies take theirs from donations.money.GIFT_AMOUNTS_BY_CURRENCY.
 DONATION_MIN_MINOR = env.int("DONATION_MIN_MINOR", default=500)
 DONATION_MAX_MINOR = env.int("DONATION_MAX_MINOR", default=2_500_000)
 # Preset amounts offered on the donate page, in minor units.
