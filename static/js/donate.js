@@ -75,18 +75,28 @@
     }
     var info = options.currencies[code];
     currencyInput.value = code;
-    var presets = form.querySelectorAll('input[name="amount_preset"]:not([value="other"])');
+    // Rebuild the preset pills from the first one, in front of "Other amount": currencies
+    // may offer a different number of presets.
+    var pills = form.querySelectorAll('input[name="amount_preset"]:not([value="other"])');
     var wasChecked = false;
-    presets.forEach(function (radio, index) {
-      var preset = info.presets[index];
+    var template = pills[0].parentNode;
+    pills.forEach(function (radio) {
       wasChecked = wasChecked || radio.checked;
-      radio.parentNode.hidden = !preset;
-      radio.disabled = !preset;
-      if (preset) {
-        radio.value = preset[0];
-        radio.parentNode.querySelector("span").textContent = preset[1];
-        radio.checked = wasChecked && preset[0] === info.default;
+      if (radio.parentNode !== template) {
+        radio.parentNode.remove();
       }
+    });
+    template.remove();
+    info.presets.forEach(function (preset, index) {
+      var pill = template.cloneNode(true);
+      var radio = pill.querySelector("input");
+      radio.id = "id_amount_preset_" + code + "_" + index;
+      radio.value = preset[0];
+      radio.defaultChecked = false;
+      radio.checked = wasChecked && preset[0] === info.default;
+      pill.htmlFor = radio.id;
+      pill.querySelector("span").textContent = preset[1];
+      other.parentNode.parentNode.insertBefore(pill, other.parentNode);
     });
     form.querySelector("[data-currency-symbol]").textContent = info.symbol;
     form.querySelector("[data-currency-name]").textContent = info.name;

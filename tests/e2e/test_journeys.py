@@ -116,13 +116,15 @@ def test_the_amount_chosen_is_the_amount_charged(browser_page, content, stripe_c
 
 
 def test_choosing_a_project_in_yen_shows_and_charges_yen(
-    browser_page, content, make_project, stripe_checkout, console_errors
+    browser_page, content, make_project, stripe_checkout, console_errors, settings
 ):
+    settings.DONATION_PRESETS_MINOR = [2_500, 5_000, 10_000]  # three in dollars, four in yen
     make_project(title="Tokyo clinic", slug="tokyo", currency="jpy")
     page = browser_page
     page.goto("/donate/")
     button = page.get_by_role("button", name=flows.DONATE_BUTTON)
     expect(button).to_have_text("Donate $50")
+    expect(page.get_by_role("group", name="Amount").get_by_role("radio")).to_have_count(4)
 
     page.get_by_role("combobox", name=re.compile("Where should your gift go")).select_option("tokyo")
     amounts = page.get_by_role("group", name="Amount")
@@ -131,6 +133,9 @@ def test_choosing_a_project_in_yen_shows_and_charges_yen(
     expect(page.get_by_role("radio", name="¥5,000")).to_be_checked()
     expect(button).to_have_text("Donate ¥5,000")
     expect(page.get_by_role("textbox", name=re.compile("Japanese yen"))).to_be_hidden()
+    page.get_by_role("radio", name="¥30,000").check()
+    expect(button).to_have_text("Donate ¥30,000")
+    expect(page.get_by_role("radio", name="¥5,000")).not_to_be_checked()
 
     page.get_by_role("radio", name="Other amount").check()
     page.get_by_role("textbox", name=flows.AMOUNT_BOX).fill("7,000")
