@@ -1,16 +1,31 @@
 """Full-page cache for anonymous readers of the public pages.
 
-Every page a reader can see is built from stories, projects and gifts, so one number,
-the content version, stands for all of them: any change to those models bumps it, and
-every cached page under the old number is simply never read again. Visitors with a
-session (staff, a donor back from checkout) always get a fresh page.
+Every page a reader can see is built from stories, projects and gifts, so one value,
+the content version, stands for all of them: any change to those models replaces it,
+and every cached page stored under an older value is simply never read again. Visitors
+with a session (staff, a donor back from checkout) always get a fresh page.
+
+Invalidation happens after the change commits, never inside its transaction. A reader
+who arrived in between would otherwise read the new version, still see the old rows,
+and store the old page under the new version for everybody.
+
+- Saving or deleting a Story, Project or Gift (or changing their many-to-many links)
+  schedules the bump by signal; nothing else is needed.
+- `invalidate_pages_on_commit()` schedules the same bump by hand, for code that changes
+  what pages show without sending those signals (`QuerySet.update()`, raw SQL).
+
+The cache is the `default` alias, shared by every worker and server: Redis with
+`REDIS_URL`, otherwise a table in the site's database (see settings.CACHES).
 """
 
-import time
+import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import QueryDict
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -20,46 +35,80 @@ from stories.models import Story
 VERSION_KEY = "page-cache:content-version"
 
 
-def public_page(view):
-    """Mark a view whose anonymous GET response may be served from the page cache."""
+def public_page(view, *, query=()):
+    """Mark a view whose anonymous GET response may be served from the page cache.
+
+    `query` names the query parameters the view reads (e.g. ``("page",)``); any other
+    parameter (utm_*, fbclid, ...) is dropped before the view runs, so it neither
+    bypasses the cache nor stores another copy of the page.
+    """
     view.public_page = True
+    view.public_page_query = tuple(query)
     return view
 
 
-def _fresh_version():
-    # Milliseconds, so a version set again after eviction never equals an older one.
-    return int(time.time() * 1000)
+def _new_version():
+    # Random, not a counter: two bumps racing on a cache without atomic increments
+    # (the database cache) can never write the same value.
+    return secrets.token_hex(8)
 
 
 def content_version():
     version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, _fresh_version(), timeout=None)
+    if version is None:  # never set, or evicted: any new value invalidates
+        cache.add(VERSION_KEY, _new_version(), timeout=None)
         version = cache.get(VERSION_KEY)
     return version
 
 
-def bump_content_version(**kwargs):
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not set yet (or evicted): any new value invalidates
-        cache.add(VERSION_KEY, _fresh_version(), timeout=None)
+def bump_content_version():
+    """Invalidate every cached page now. Call it only after the change has committed."""
+    cache.set(VERSION_KEY, _new_version(), timeout=None)
+
+
+def invalidate_pages_on_commit(using=None):
+    """Invalidate every cached page once the current transaction commits (at once outside one)."""
+    transaction.on_commit(bump_content_version, using=using)
+
+
+def _invalidate_on_commit_receiver(sender, using=None, **kwargs):
+    invalidate_pages_on_commit(using=using)
 
 
 def connect_invalidation(*models):
     for model in models:
         post_save.connect(
-            bump_content_version, sender=model, dispatch_uid=f"page-cache-save-{model.__name__}"
+            _invalidate_on_commit_receiver,
+            sender=model,
+            dispatch_uid=f"page-cache-save-{model.__name__}",
         )
         post_delete.connect(
-            bump_content_version, sender=model, dispatch_uid=f"page-cache-delete-{model.__name__}"
+            _invalidate_on_commit_receiver,
+            sender=model,
+            dispatch_uid=f"page-cache-delete-{model.__name__}",
         )
         for field in model._meta.many_to_many:
             m2m_changed.connect(
-                bump_content_version,
+                _invalidate_on_commit_receiver,
                 sender=field.remote_field.through,
                 dispatch_uid=f"page-cache-m2m-{model.__name__}-{field.name}",
             )
+
+
+def page_key(request):
+    # The scheme and host are part of the key: canonical links and feed URLs name the
+    # address a page was built for, so a plain-http request must not fill the https page.
+    return f"page-cache:{request.scheme}://{request.get_host()}{request.get_full_path()}"
+
+
+def _keep_known_query(request, known):
+    """Drop the query parameters the view does not read, as if the reader had not sent them."""
+    if not request.META.get("QUERY_STRING"):
+        return
+    kept = [(name, value) for name, value in request.GET.items() if name in known]
+    query = urlencode(sorted(kept))
+    request.META["QUERY_STRING"] = query
+    request.GET = QueryDict(query)
 
 
 class PublicPageCacheMiddleware:
@@ -67,14 +116,15 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not self._may_cache(request):
+        match = self._cacheable_match(request)
+        if match is None:
             return self.get_response(request)
-        # The host is part of the key: canonical links name the host a page was built for.
-        page_key = f"page-cache:{request.get_host()}:{request.get_full_path()}"
+        _keep_known_query(request, match.func.public_page_query)
+        key = page_key(request)
         # One round trip to the cache for both the current version and the stored page.
-        found = cache.get_many([VERSION_KEY, page_key])
+        found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY) or content_version()
-        stored = found.get(page_key)
+        stored = found.get(key)
         if stored is not None and stored[0] == version:
             return stored[1]
         response = self.get_response(request)
@@ -82,7 +132,7 @@ class PublicPageCacheMiddleware:
             patch_cache_control(response, public=True, max_age=settings.PAGE_CACHE_BROWSER_SECONDS)
             timeout = self._timeout()
             if timeout > 0:
-                cache.set(page_key, (version, response), timeout)
+                cache.set(key, (version, response), timeout)
         return response
 
     def _timeout(self):
@@ -94,13 +144,13 @@ class PublicPageCacheMiddleware:
             timeout = min(timeout, int((next_publish - timezone.now()).total_seconds()))
         return timeout
 
-    def _may_cache(self, request):
+    def _cacheable_match(self, request):
         if not settings.PAGE_CACHE_ENABLED:
-            return False
+            return None
         if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
-            return False
+            return None
         try:
             match = resolve(request.path_info)
         except Resolver404:
-            return False
-        return getattr(match.func, "public_page", False)
+            return None
+        return match if getattr(match.func, "public_page", False) else None

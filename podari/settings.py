@@ -169,7 +169,10 @@ MARKDOWNX_UPLOAD_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 MARKDOWNX_MEDIA_PATH = "stories/body/"
 
-# Cache: local memory by default; REDIS_URL shares it between app servers.
+# Caches, shared by every worker and server so that no one serves an old page or
+# keeps its own rate-limit counts: Redis with REDIS_URL, otherwise tables in the site's
+# database (made by podari/migrations/0001_cache_tables.py). Rate-limit counters have
+# an alias of their own, so that filling the cache with pages never culls them.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -177,10 +180,29 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "podari",
-        }
+        },
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "podari-ratelimit",
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "podari_cache",
+            # Room for every public page (one per story, project and list page).
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        },
+        "ratelimit": {
+            "BACKEND": "podari.cache.CounterDatabaseCache",
+            "LOCATION": "podari_ratelimit",
+            # Longer than any rate-limit window: each window has keys of its own.
+            "TIMEOUT": 3600,
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+    }
 
 # Anonymous readers get public pages from the cache until content changes.
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
@@ -271,21 +293,38 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Admin login: five failures lock the username and address pair out for 15 minutes.
+# Admin login (django-axes): five failures lock that user name from that address out for
+# 15 minutes, and AXES_ADDRESS_FAILURE_LIMIT failures from one address, whatever the
+# user names, lock the address out (podari/login_lockout.py). Both key on the client's
+# address as the rate limits see it, through trusted proxies only.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "podari.login_lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "podari.ratelimit.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 
-# Donate form: card testers post it over and over; a person does not.
-DONATE_RATE_LIMIT_PER_IP = env.int("DONATE_RATE_LIMIT_PER_IP", default=10)
+# Donate form. Card testers post it over and over with new cards; Stripe Checkout's own
+# fraud checks see the cards, these limits see the posts. A guest at an event gives once
+# or twice, but 200 guests may share one Wi-Fi address within minutes, so the limit per
+# address is only a cap on floods; the tight limits are per email and per browser.
+# Counts are per window (10 minutes), shared by every worker (the "ratelimit" cache).
+DONATE_RATE_LIMIT_WINDOW_SECONDS = env.int("DONATE_RATE_LIMIT_WINDOW_SECONDS", default=600)
+DONATE_RATE_LIMIT_PER_IP = env.int("DONATE_RATE_LIMIT_PER_IP", default=600)
 DONATE_RATE_LIMIT_PER_EMAIL = env.int("DONATE_RATE_LIMIT_PER_EMAIL", default=5)
-DONATE_RATE_LIMIT_WINDOW_SECONDS = 60
+DONATE_RATE_LIMIT_PER_BROWSER = env.int("DONATE_RATE_LIMIT_PER_BROWSER", default=10)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-if env.bool("BEHIND_HTTPS_PROXY", default=False):
+BEHIND_HTTPS_PROXY = env.bool("BEHIND_HTTPS_PROXY", default=False)
+if BEHIND_HTTPS_PROXY:
     # Only when a proxy in front of gunicorn sets this header and strips it from clients.
+    # gunicorn.conf.py trusts the header from the same proxy, and only then.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the site append to X-Forwarded-For: the client's address
+# is read that many entries from the end (podari/ratelimit.py). With none the header is
+# ignored; behind the HTTPS proxy the default is that one proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if BEHIND_HTTPS_PROXY else 0)
 
 LOGGING = {
     "version": 1,

@@ -39,11 +39,13 @@ def image_upload(name="picture.png", size=(1200, 800), color=(200, 90, 90), imag
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Rate-limit counters and cached pages never leak from one test into the next."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 # Factories

@@ -1,11 +1,22 @@
-"""Anonymous readers get cached pages, and every change shows up at once."""
+"""Anonymous readers get cached pages, and every change shows up at once.
+
+The tests run in real transactions (transaction=True), so the cache is invalidated
+when a change commits, as in production, not when a test's wrapping transaction would.
+"""
+
+import threading
 
 import pytest
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from donations.models import Project
+from podari import page_cache
+from stories.models import Story
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +99,129 @@ def test_the_donate_page_is_never_served_from_the_cache(client, general_fund):
 
     assert queries > 0
     assert response.cookies["csrftoken"]
+
+
+def test_the_cache_is_invalidated_when_the_change_commits_not_before(client, make_story):
+    story = make_story(title="Before the edit")
+    client.get(story.get_absolute_url())
+    before = page_cache.content_version()
+
+    with transaction.atomic():
+        story.title = "After the edit"
+        story.save()
+        # A reader arriving now would still see the old row: nothing may be invalidated yet.
+        assert page_cache.content_version() == before
+
+    assert page_cache.content_version() != before
+    assert "After the edit" in client.get(story.get_absolute_url()).content.decode()
+
+
+def test_a_rolled_back_change_leaves_the_cache_alone(client, make_story):
+    story = make_story(title="Kept")
+    client.get(story.get_absolute_url())
+    before = page_cache.content_version()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        story.title = "Rolled back"
+        story.save()
+        raise RuntimeError
+
+    assert page_cache.content_version() == before
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: SQLite's shared in-memory test database refuses to read a table "
+    "another connection is writing, so the reader in between cannot be shown there.",
+)
+def test_a_reader_between_the_change_and_its_commit_cannot_keep_the_old_page(client, make_story):
+    story = make_story(title="Before the edit")
+    client.get(story.get_absolute_url())
+    saved, read = threading.Event(), threading.Event()
+    errors = []
+
+    def edit_in_a_slow_transaction():
+        try:
+            with transaction.atomic():
+                changed = Story.objects.get(pk=story.pk)
+                changed.title = "After the edit"
+                changed.save()
+                saved.set()
+                read.wait(timeout=10)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=edit_in_a_slow_transaction)
+    writer.start()
+    assert saved.wait(timeout=10)
+    # This reader sees the committed (old) row while the edit is still open.
+    assert "Before the edit" in client.get(story.get_absolute_url()).content.decode()
+    read.set()
+    writer.join(timeout=10)
+    assert not errors, errors
+
+    assert "After the edit" in client.get(story.get_absolute_url()).content.decode()
+
+
+def test_invalidate_pages_on_commit_refreshes_pages_after_a_change_without_signals(client, project):
+    client.get(project.get_absolute_url())
+
+    with transaction.atomic():
+        Project.objects.filter(pk=project.pk).update(title="Renamed by a bulk update")
+        page_cache.invalidate_pages_on_commit()
+
+    assert "Renamed by a bulk update" in client.get(project.get_absolute_url()).content.decode()
+
+
+def test_unknown_query_strings_neither_bypass_the_cache_nor_add_pages(client, make_story):
+    make_story(title="Only story")
+    first = client.get("/stories/?utm_source=newsletter&fbclid=abc")
+    assert first.status_code == 200
+    pages_stored = len(cache._cache)
+
+    for query in ("", "?utm_campaign=gala", "?random=123", "?fbclid=xyz&utm_medium=email"):
+        response, queries = get_counting_queries(client, f"/stories/{query}")
+        assert queries == 0, query
+        assert response.content == first.content
+
+    assert len(cache._cache) == pages_stored
+
+
+def test_known_query_parameters_still_give_their_own_page(client, make_story):
+    for n in range(12):  # more than one page of the story list
+        make_story(title=f"Story number {n}")
+
+    first_page = client.get("/stories/").content.decode()
+    second_page = client.get("/stories/?page=2&utm_source=x").content.decode()
+
+    assert first_page != second_page
+    assert "?page=2" in second_page  # its canonical link
+    assert "utm_source" not in second_page
+
+
+def test_the_cache_key_includes_the_scheme(client, settings, make_story):
+    settings.SITE_URL = ""  # canonical links name the scheme and host of the request
+    story = make_story(title="Canonical")
+    client.get(story.get_absolute_url())  # plain http fills the cache first
+
+    response = client.get(story.get_absolute_url(), secure=True)
+
+    html = response.content.decode()
+    assert f'<link rel="canonical" href="https://testserver{story.get_absolute_url()}">' in html
+    assert "http://testserver" not in html
+
+
+def test_the_atom_feed_is_cached_and_refreshed_like_the_pages(client, make_story):
+    make_story(title="First in the feed")
+    feed_url = reverse("stories:feed")
+    first = client.get(feed_url)
+
+    second, queries = get_counting_queries(client, feed_url)
+    assert queries == 0
+    assert second.content == first.content
+
+    make_story(title="Second in the feed")
+    assert "Second in the feed" in client.get(feed_url).content.decode()

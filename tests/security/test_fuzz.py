@@ -82,6 +82,7 @@ def test_donate_form_answers_every_input_without_a_500(
 ):
     settings.DONATE_RATE_LIMIT_PER_IP = 10_000
     settings.DONATE_RATE_LIMIT_PER_EMAIL = 10_000
+    settings.DONATE_RATE_LIMIT_PER_BROWSER = 10_000
     before = Gift.objects.count()
 
     response = client.post(
