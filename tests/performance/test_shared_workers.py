@@ -1,0 +1,192 @@
+"""Several gunicorn workers, default settings (no REDIS_URL): every worker serves the latest page
+and counts the same rate limits.
+
+The test starts a real gunicorn with two workers from gunicorn.conf.py, against a SQLite file,
+with the production settings; only static files are served from the app folders, so no
+collectstatic is needed. Content is changed by a separate process, as an admin save on
+another worker or server would change it. Requests use a new connection each, and the
+access log records which worker answered, so the test can show that both did.
+"""
+
+import http.client
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is not installed")
+
+SETTINGS = """
+from podari.settings import *  # noqa
+
+# Production settings; only static files come straight from the app folders.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+WHITENOISE_USE_FINDERS = True
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Site:
+    def __init__(self, folder):
+        self.folder = folder
+        self.database = folder / "db.sqlite3"
+        self.access_log = folder / "access.log"
+        self.port = free_port()
+        (folder / "shared_workers_settings.py").write_text(SETTINGS)
+        env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "REDIS_URL", "DATABASE_URL")}
+        env.update(
+            DJANGO_SETTINGS_MODULE="shared_workers_settings",
+            PYTHONPATH=f"{folder}{os.pathsep}{ROOT}",
+            SECRET_KEY="shared-workers-test-key-not-used-anywhere-else",
+            ALLOWED_HOSTS="127.0.0.1",
+            DATABASE_URL=f"sqlite:///{self.database}",
+            MEDIA_ROOT=str(folder / "media"),
+            SECURE_SSL_REDIRECT="0",
+            SESSION_COOKIE_SECURE="0",
+            CSRF_COOKIE_SECURE="0",
+            STRIPE_SECRET_KEY="sk_test_shared_workers",
+            STRIPE_WEBHOOK_SECRET="whsec_shared_workers",
+            LOG_LEVEL="WARNING",
+            GUNICORN_BIND=f"127.0.0.1:{self.port}",
+            WEB_CONCURRENCY="2",
+        )
+        self.env = env
+        self.process = None
+
+    def manage(self, *args):
+        subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
+
+    def shell(self, code):
+        self.manage("shell", "-c", code)
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [str(GUNICORN), "-c", "gunicorn.conf.py", "podari.wsgi"]
+            + ["--access-logfile", str(self.access_log), "--access-logformat", "%(p)s %(r)s %(s)s"]
+            + ["--error-logfile", str(self.folder / "error.log")],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (self.folder / "error.log").read_text()
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError("gunicorn did not answer within 60 s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)  # the master stops its workers
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the group we started
+                self.process.wait()
+
+    def request(self, method, path, body=None, headers=None):
+        """One request on a connection of its own, so any worker may take it."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        try:
+            connection.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
+            response = connection.getresponse()
+            return response.status, response.read().decode(), response.getheader("Set-Cookie") or ""
+        finally:
+            connection.close()
+
+    def workers_that_answered(self, path):
+        pids = set()
+        for line in self.access_log.read_text().splitlines():
+            pid, request = line.split(" ", 1)
+            if f" {path} " in request:
+                pids.add(pid)
+        return pids
+
+    def query(self, sql):
+        with sqlite3.connect(self.database) as db:
+            return db.execute(sql).fetchone()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    site = Site(tmp_path_factory.mktemp("shared-workers"))
+    site.manage("migrate", "--noinput")
+    site.manage("seed_demo")
+    site.start()
+    yield site
+    site.stop()
+
+
+def test_a_story_moved_back_to_draft_disappears_from_every_worker(site):
+    slug, title = site.query("SELECT slug, title FROM stories_story WHERE status = 'published' LIMIT 1")
+    path = f"/stories/{slug}/"
+    for _ in range(12):  # each worker renders and caches it
+        status, body, cookies = site.request("GET", path)
+        assert status == 200
+        assert not cookies
+    html_title = title.replace("'", "&#x27;")
+    assert html_title in body
+
+    site.shell(
+        f"from stories.models import Story; s = Story.objects.get(slug={slug!r}); "
+        "s.status = Story.Status.DRAFT; s.save()"
+    )
+
+    after = [site.request("GET", path)[0] for _ in range(12)]
+    assert after == [404] * 12
+    home = [site.request("GET", "/")[1] for _ in range(6)]
+    assert all(html_title not in page for page in home)
+    assert len(site.workers_that_answered(path)) == 2
+
+
+def test_a_project_edit_shows_on_every_worker(site):
+    (slug,) = site.query("SELECT slug FROM donations_project LIMIT 1")
+    path = f"/projects/{slug}/"
+    for _ in range(12):
+        assert site.request("GET", path)[0] == 200
+
+    site.shell(
+        f"from donations.models import Project; p = Project.objects.get(slug={slug!r}); "
+        "p.title = 'Renamed on another server'; p.save()"
+    )
+
+    pages = [site.request("GET", path)[1] for _ in range(12)]
+    assert all("Renamed on another server" in page for page in pages)
+    assert len(site.workers_that_answered(path)) == 2
+
+
+def test_the_rate_limit_is_counted_across_workers(site):
+    status, page, set_cookie = site.request("GET", "/donate/")
+    assert status == 200
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", set_cookie).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    # An invalid amount: the form answers with its errors and nothing reaches Stripe.
+    body = urlencode({"csrfmiddlewaretoken": token, "amount_preset": "", "donor_email": "tester@example.com"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf_cookie}"}
+
+    statuses = [site.request("POST", "/donate/", body, headers)[0] for _ in range(10)]
+
+    # Five per email in ten minutes by default, whichever worker counts.
+    assert statuses == [200] * 5 + [429] * 5
+    assert len(site.workers_that_answered("/donate/")) == 2
