@@ -31,3 +31,8 @@ keepalive = 2
 
 behind_https_proxy = env.bool("BEHIND_HTTPS_PROXY", default=False)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if behind_https_proxy else ""
+
+# gunicorn's control socket sits at one path per user ($HOME/.gunicorn/gunicorn.ctl), so
+# two servers on one machine (a release beside the old one, a test's server) would share
+# it; nothing here uses it.
+control_socket_disable = True

@@ -11,6 +11,7 @@ access log records which worker answered, so the test can show that both did.
 import http.client
 import os
 import re
+import runpy
 import signal
 import socket
 import sqlite3
@@ -55,6 +56,7 @@ class Site:
             PYTHONPATH=f"{folder}{os.pathsep}{ROOT}",
             SECRET_KEY="shared-workers-test-key-not-used-anywhere-else",
             ALLOWED_HOSTS="127.0.0.1",
+            SITE_URL="",  # canonical links name the request's own scheme and host
             DATABASE_URL=f"sqlite:///{self.database}",
             MEDIA_ROOT=str(folder / "media"),
             SECURE_SSL_REDIRECT="0",
@@ -190,3 +192,38 @@ def test_the_rate_limit_is_counted_across_workers(site):
     # Five per email in ten minutes by default, whichever worker counts.
     assert statuses == [200] * 5 + [429] * 5
     assert len(site.workers_that_answered("/donate/")) == 2
+
+
+def test_without_the_proxy_setting_gunicorn_ignores_x_forwarded_proto(site):
+    """gunicorn on its own would believe the header from 127.0.0.1; gunicorn.conf.py does not."""
+    (slug,) = site.query("SELECT slug FROM stories_story WHERE status = 'published' LIMIT 1")
+
+    status, page, _ = site.request("GET", f"/stories/{slug}/", headers={"X-Forwarded-Proto": "https"})
+
+    assert status == 200
+    assert f'<link rel="canonical" href="http://127.0.0.1:{site.port}/stories/{slug}/">' in page
+
+
+@pytest.mark.parametrize(
+    ("environment", "trusted"),
+    [
+        ({}, []),
+        ({"BEHIND_HTTPS_PROXY": "1"}, ["127.0.0.1", "::1"]),
+        ({"BEHIND_HTTPS_PROXY": "1", "FORWARDED_ALLOW_IPS": "10.0.0.5"}, ["10.0.0.5"]),
+        ({"FORWARDED_ALLOW_IPS": "10.0.0.5"}, []),
+    ],
+)
+def test_gunicorn_trusts_forwarded_headers_only_with_the_proxy_setting(monkeypatch, environment, trusted):
+    from gunicorn.config import Config
+
+    for name in ("BEHIND_HTTPS_PROXY", "FORWARDED_ALLOW_IPS", "GUNICORN_BIND"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    config = Config()
+    for name, value in runpy.run_path(str(ROOT / "gunicorn.conf.py")).items():
+        if name in config.settings:
+            config.set(name, value)
+
+    assert config.forwarded_allow_ips == trusted
+    assert config.bind == ["127.0.0.1:8000"]
