@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from donations.money import format_money
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
@@ -125,9 +127,9 @@ class Site:
                 pids.add(pid)
         return pids
 
-    def query(self, sql):
+    def query(self, sql, params=()):
         with sqlite3.connect(self.database) as db:
-            return db.execute(sql).fetchone()
+            return db.execute(sql, params).fetchone()
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +177,27 @@ def test_a_project_edit_shows_on_every_worker(site):
 
     pages = [site.request("GET", path)[1] for _ in range(12)]
     assert all("Renamed on another server" in page for page in pages)
+    assert len(site.workers_that_answered(path)) == 2
+
+
+def test_a_gift_shows_on_every_worker(site):
+    slug, currency = site.query(
+        "SELECT slug, currency FROM donations_project WHERE goal_minor IS NOT NULL LIMIT 1"
+    )
+    path = f"/projects/{slug}/"
+    for _ in range(12):
+        assert site.request("GET", path)[0] == 200
+
+    site.shell(
+        f"from donations.models import Gift, Project; p = Project.objects.get(slug={slug!r}); "
+        "Gift.objects.create(project=p, amount_minor=1_234_500, currency=p.currency, "
+        "status=Gift.Status.SUCCEEDED)"
+    )
+
+    (raised,) = site.query("SELECT raised_minor FROM donations_project WHERE slug = ?", [slug])
+    expected = f"<strong>{format_money(raised, currency)}</strong> raised"
+    pages = [site.request("GET", path)[1] for _ in range(12)]
+    assert all(expected in page for page in pages)
     assert len(site.workers_that_answered(path)) == 2
 
 
