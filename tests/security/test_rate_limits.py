@@ -4,13 +4,16 @@ Limits per email and per browser stop a tester; the limit per address is loose, 
 a room full of guests at an event gives through one Wi-Fi address.
 """
 
+import threading
+
 import pytest
 from django.core.cache import caches
+from django.db import connection, connections
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from donations.models import Gift
-from podari.ratelimit import client_ip
+from podari.ratelimit import client_ip, over_limit
 from tests.conftest import load_stripe_fixture
 
 EVENT_WIFI = "198.51.100.20"
@@ -173,3 +176,45 @@ def test_behind_the_proxy_each_guest_is_counted_by_their_own_address(limits, cli
     )
 
     assert other_guest.status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: SQLite's shared in-memory test database refuses a second writer at once.",
+)
+def test_workers_counting_at_the_same_moment_lose_no_hit(settings):
+    """The database cache (no REDIS_URL): eight workers count one email at once, ten times each."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            "BACKEND": "podari.cache.CounterDatabaseCache",
+            "LOCATION": "podari_ratelimit",
+            "TIMEOUT": 3600,
+        },
+    }
+    barrier = threading.Barrier(8)
+    errors = []
+    WINDOW = 10**9  # one window for the whole test, wherever the clock stands
+
+    def count():
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(10):
+                over_limit("donate-email", "tester@example.com", limit=1000, window_seconds=WINDOW)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=count) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+
+    # Hit 81 is within a limit of 81, and hit 82 over it, only if all 80 before were counted.
+    assert over_limit("donate-email", "tester@example.com", limit=81, window_seconds=WINDOW) is False
+    assert over_limit("donate-email", "tester@example.com", limit=81, window_seconds=WINDOW) is True
