@@ -14,6 +14,9 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+# Seconds to wait for one answer from Stripe's API.
+STRIPE_TIMEOUT_SECONDS = 15
+
 # Events older than this are refused even with a valid signature (replay protection).
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -38,6 +41,9 @@ def _client():
         settings.STRIPE_SECRET_KEY,
         base_addresses=base_addresses,
         max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        # Well inside gunicorn's 60 s worker timeout (gunicorn.conf.py), retries included,
+        # so a slow Stripe gives the donor our "try again" page rather than a proxy error.
+        http_client=stripe.new_default_http_client(timeout=STRIPE_TIMEOUT_SECONDS),
     )
 
 
