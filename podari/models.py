@@ -1,10 +1,22 @@
-from django.db import models
+from django.core.files.base import ContentFile
+from django.db import models, transaction
 
-from podari.images import delete_renditions, make_renditions, validate_image_file
+from podari.images import (
+    delete_files,
+    make_renditions,
+    prepared_from,
+    random_name,
+    store_renditions,
+    validate_image_file,
+)
 
 
 class ImageWithRenditions(models.Model):
-    """An uploaded picture with required alt text and stored WebP renditions."""
+    """An uploaded picture with required alt text and stored WebP renditions.
+
+    The stored original is the cleaned upload (see podari/images.py) under a random name;
+    pages only ever show the renditions, which have random names of their own.
+    """
 
     image = models.ImageField(
         upload_to="images/%Y/%m/",
@@ -28,16 +40,37 @@ class ImageWithRenditions(models.Model):
 
     def save(self, *args, **kwargs):
         # Renditions are made once, when the picture changes, never while a page renders.
-        if self.image_renditions.get("source") != (self.image.name or None):
-            if self.image and not self.image._committed:
-                self.image.save(self.image.name, self.image.file, save=False)
-            delete_renditions(self.image_renditions.get("items"))
+        previous = self.image_renditions or {}
+        if self.image and not self.image._committed:
+            prepared = prepared_from(self.image)
+            self.image.save(random_name(prepared.extension), ContentFile(prepared.content), save=False)
+            self.image_width, self.image_height = prepared.width, prepared.height
             self.image_renditions = {
-                "source": self.image.name or None,
-                "items": make_renditions(self.image),
+                "source": self.image.name,
+                "items": store_renditions(prepared.renditions),
             }
+        elif previous.get("source") != (self.image.name or None):
+            self.image_renditions = {"source": self.image.name or None, "items": make_renditions(self.image)}
+        if previous.get("source") != self.image_renditions.get("source"):
+            # The old files go only once the new picture is safely recorded.
+            old_files = image_files(previous)
+            transaction.on_commit(lambda: delete_files(old_files))
         super().save(*args, **kwargs)
 
     @property
     def renditions(self):
         return self.image_renditions.get("items") or []
+
+
+def image_files(image_renditions):
+    """Every stored file behind one picture: its original and its renditions."""
+    image_renditions = image_renditions or {}
+    return [image_renditions.get("source")] + [r["name"] for r in image_renditions.get("items") or []]
+
+
+def delete_image_files(sender, instance, **kwargs):
+    """post_delete receiver: a deleted story or project takes its picture's files with it."""
+    files = image_files(instance.image_renditions)
+    if instance.image and instance.image.name not in files:
+        files.append(instance.image.name)
+    transaction.on_commit(lambda: delete_files(files))

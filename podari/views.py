@@ -1,17 +1,26 @@
 import logging
+import posixpath
+from functools import wraps
 
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
-from markdownx.forms import ImageForm
-from markdownx.views import ImageUploadView
 
-from podari.images import validate_image_file
+from podari.images import prepare_image, random_name
+from podari.markdown import render_markdown, validate_markdown_length
+
+# Pictures in a story's body are served as stored, so they are stored at page size.
+BODY_IMAGE_MAX_SIDE = 1600
 
 logger = logging.getLogger(__name__)
 
@@ -47,30 +56,75 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
+# What readers may fetch from media: renditions and the editor's body images, both
+# cleaned when uploaded and stored under random names. Originals are never served.
+PUBLIC_MEDIA_DIRS = ("renditions/", settings.MARKDOWNX_MEDIA_PATH)
+PUBLIC_MEDIA_EXTENSIONS = (".webp", ".jpg", ".png")
+
+
+@require_GET
 @cache_control(max_age=31536000, public=True, immutable=True)
 def media(request, path):
-    """Uploads and renditions, on a single machine with no object storage.
+    """Renditions and body images, on a single machine with no object storage.
 
-    Every stored name is unique (Django never overwrites), so browsers may keep them.
+    Every stored name is random and never reused, so browsers may keep them.
     """
+    if not (path.startswith(PUBLIC_MEDIA_DIRS) and path.endswith(PUBLIC_MEDIA_EXTENSIONS)):
+        raise Http404
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
-class ValidatedImageForm(ImageForm):
-    def clean(self):
-        upload = super().clean()
-        validate_image_file(upload)
-        # markdownx re-encodes the picture in the format of its content type (one of
-        # MARKDOWNX_UPLOAD_CONTENT_TYPES) but keeps the uploaded file's extension, so
-        # "x.html" would be served from our own host as a web page.
-        upload.name = "image." + upload.content_type.split("/")[-1]
-        return upload
+def staff_with_any_permission(*perms):
+    """Staff only (others go to the admin login), and only with one of these permissions."""
+
+    def decorator(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if not any(request.user.has_perm(perm) for perm in perms):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return staff_member_required(checked)
+
+    return decorator
 
 
-class StaffImageUploadView(ImageUploadView):
-    """django-markdownx's upload, with our Pillow checks in front of its processing."""
+EDITOR_PERMISSIONS = ("stories.change_story", "donations.change_project")
 
-    form_class = ValidatedImageForm
+
+@never_cache
+@require_POST
+@staff_with_any_permission(*EDITOR_PERMISSIONS)
+def markdownx_upload(request):
+    """django-markdownx's image upload: cleaned by prepare_image(), stored under a random name."""
+    if request.headers.get("X-Requested-With") != "XMLHttpRequest":
+        # The editor always sends it; anything else is not the editor.
+        return JsonResponse({"image": ["Add pictures by dropping them into the editor."]}, status=400)
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"image": ["Choose a picture to upload."]}, status=400)
+    try:
+        prepared = prepare_image(upload, rendition_widths=(), max_side=BODY_IMAGE_MAX_SIDE)
+    except ValidationError as error:
+        return JsonResponse({"image": error.messages}, status=400)
+    name = default_storage.save(
+        posixpath.join(settings.MARKDOWNX_MEDIA_PATH, random_name(prepared.extension)),
+        ContentFile(prepared.content),
+    )
+    return JsonResponse({"image_code": f"![]({default_storage.url(name)})"})
+
+
+@never_cache
+@require_POST
+@staff_with_any_permission(*EDITOR_PERMISSIONS)
+def markdownify(request):
+    """The editor's live preview, through the same renderer and length limit as saving."""
+    content = request.POST.get("content", "")
+    try:
+        validate_markdown_length(content)
+    except ValidationError as error:
+        return HttpResponse(format_html("<p><strong>{}</strong></p>", error.messages[0]), status=400)
+    return HttpResponse(render_markdown(content))
 
 
 @require_GET
