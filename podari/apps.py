@@ -9,6 +9,7 @@ class PodariConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from donations.models import Gift, Project
+        from podari import checks  # noqa: F401 (registers the system checks)
         from podari.models import delete_image_files
         from podari.page_cache import connect_invalidation
         from stories.models import Story

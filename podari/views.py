@@ -41,9 +41,7 @@ def healthz(request):
 @require_GET
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
-    sitemap = request.build_absolute_uri(reverse("sitemap"))
-    if settings.SITE_URL:
-        sitemap = settings.SITE_URL + reverse("sitemap")
+    sitemap = settings.SITE_URL + reverse("sitemap")
     # The donate page may be indexed; its thank-you, checkout and error states carry a
     # noindex of their own, which crawlers can only read if they may fetch them.
     lines = [

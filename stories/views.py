@@ -1,6 +1,8 @@
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
 from donations.models import Project
@@ -49,8 +51,13 @@ def story_detail(request, slug):
     return _render_story(request, story)
 
 
+@never_cache
 @staff_member_required
+@permission_required("stories.view_story", raise_exception=True)
 def story_preview(request, pk):
-    """Staff see a draft or scheduled story exactly as it will look, marked as a preview."""
+    """Staff see a draft or scheduled story exactly as it will look, marked as a preview.
+
+    Drafts are private: no shared cache or browser history keeps a copy.
+    """
     story = get_object_or_404(Story.objects.prefetch_related("projects"), pk=pk)
     return _render_story(request, story, preview=True)
