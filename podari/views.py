@@ -1,10 +1,8 @@
 import logging
 import posixpath
-from functools import wraps
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
@@ -18,6 +16,7 @@ from django.views.static import serve
 
 from podari.images import prepare_image, random_name
 from podari.markdown import render_markdown, validate_markdown_length
+from podari.permissions import EDITOR_PERMISSIONS, staff_with_any_permission
 
 # Pictures in a story's body are served as stored, so they are stored at page size.
 BODY_IMAGE_MAX_SIDE = 1600
@@ -70,24 +69,6 @@ def media(request, path):
     if not (path.startswith(PUBLIC_MEDIA_DIRS) and path.endswith(PUBLIC_MEDIA_EXTENSIONS)):
         raise Http404
     return serve(request, path, document_root=settings.MEDIA_ROOT)
-
-
-def staff_with_any_permission(*perms):
-    """Staff only (others go to the admin login), and only with one of these permissions."""
-
-    def decorator(view):
-        @wraps(view)
-        def checked(request, *args, **kwargs):
-            if not any(request.user.has_perm(perm) for perm in perms):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return staff_member_required(checked)
-
-    return decorator
-
-
-EDITOR_PERMISSIONS = ("stories.change_story", "donations.change_project")
 
 
 @never_cache

@@ -1,11 +1,10 @@
-from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
 from donations.models import Project
+from podari.permissions import staff_with_any_permission
 from stories.models import Story
 
 
@@ -52,8 +51,8 @@ def story_detail(request, slug):
 
 
 @never_cache
-@staff_member_required
-@permission_required("stories.view_story", raise_exception=True)
+# As in the admin, permission to change stories includes permission to see them.
+@staff_with_any_permission("stories.view_story", "stories.change_story")
 def story_preview(request, pk):
     """Staff see a draft or scheduled story exactly as it will look, marked as a preview.
 
