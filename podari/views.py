@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
 
 from podari.images import prepare_image, random_name
-from podari.markdown import render_markdown, validate_markdown_length
+from podari.markdown import render_markdown, validate_markdown
 from podari.permissions import EDITOR_PERMISSIONS, staff_with_any_permission
 
 # Pictures in a story's body are served as stored, so they are stored at page size.
@@ -100,7 +100,7 @@ def markdownify(request):
     """The editor's live preview, through the same renderer and length limit as saving."""
     content = request.POST.get("content", "")
     try:
-        validate_markdown_length(content)
+        validate_markdown(content)
     except ValidationError as error:
         return HttpResponse(format_html("<p><strong>{}</strong></p>", error.messages[0]), status=400)
     return HttpResponse(render_markdown(content))

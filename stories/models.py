@@ -4,7 +4,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from donations.models import Project
-from podari.markdown import render_markdown, validate_markdown_length
+from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
 
@@ -39,7 +39,7 @@ class Story(ImageWithRenditions):
         max_length=300, help_text="One or two sentences for lists, feeds and link previews."
     )
     body = MarkdownxField(
-        validators=[validate_markdown_length],
+        validators=[validate_markdown],
         help_text="Markdown. Drag an image into the editor to upload it.",
     )
     body_html = models.TextField(editable=False, blank=True)
