@@ -279,7 +279,7 @@ def story_form(project, body):
 
 
 def test_a_body_over_the_length_limit_is_a_form_error(admin_client, project):
-    body = filled("Masha went home", MARKDOWN_MAX_LENGTH + 1)
+    body = filled("Masha_went_home.", MARKDOWN_MAX_LENGTH + 1)
     response = admin_client.post("/admin/stories/story/add/", story_form(project, body))
     assert response.status_code == 200
     assert "it may be at most 100000" in response.content.decode()
