@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -51,7 +51,7 @@ def test_a_host_header_with_a_port_never_reaches_links(client, make_story, host)
     assert f'<link rel="canonical" href="http://testserver{story.get_absolute_url()}">' in html
 
 
-def test_production_without_site_url_fails_its_system_check(settings):  # noqa: F811
+def test_production_without_site_url_fails_its_system_check(settings):
     settings.DEBUG = False
     settings.SITE_URL = ""
     with pytest.raises(SystemCheckError, match="SITE_URL"):
@@ -70,7 +70,7 @@ def test_a_production_server_without_site_url_refuses_to_start(tmp_path):
     }
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check"],
-        cwd=settings.BASE_DIR,
+        cwd=django_settings.BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
