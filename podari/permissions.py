@@ -21,5 +21,5 @@ def staff_with_any_permission(*perms):
     return decorator
 
 
-# The Markdown editor (upload and preview) is for people who edit stories or projects.
-EDITOR_PERMISSIONS = ("stories.change_story", "donations.change_project")
+# The Markdown editor (upload and preview) is for people who edit stories, projects or pages.
+EDITOR_PERMISSIONS = ("stories.change_story", "donations.change_project", "charity.change_page")

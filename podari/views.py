@@ -53,10 +53,14 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-# What readers may fetch from media: renditions and the editor's body images, both
-# cleaned when uploaded and stored under random names. Originals are never served.
-PUBLIC_MEDIA_DIRS = ("renditions/", settings.MARKDOWNX_MEDIA_PATH)
-PUBLIC_MEDIA_EXTENSIONS = (".webp", ".jpg", ".png")
+# What readers may fetch from media, all stored under random names: renditions and the
+# editor's body images (cleaned when uploaded), and the PDFs attached to charity pages.
+# Original pictures are never served.
+PUBLIC_MEDIA = {
+    "renditions/": (".webp",),
+    settings.MARKDOWNX_MEDIA_PATH: (".webp", ".jpg", ".png"),
+    "documents/": (".pdf",),
+}
 
 
 @require_GET
@@ -66,7 +70,7 @@ def media(request, path):
 
     Every stored name is random and never reused, so browsers may keep them.
     """
-    if not (path.startswith(PUBLIC_MEDIA_DIRS) and path.endswith(PUBLIC_MEDIA_EXTENSIONS)):
+    if not any(path.startswith(d) and path.endswith(ext) for d, ext in PUBLIC_MEDIA.items()):
         raise Http404
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 

@@ -181,6 +181,7 @@ def test_requests_within_the_limits_reach_the_site(proxied_site):
         ("/webhooks/stripe/", 1024 * 1024 + 1),
         ("/markdownx/markdownify/", 1024 * 1024 + 1),
         ("/admin/login/", 11 * 1024 * 1024 + 1),
+        ("/admin/charity/page/add/", 21 * 1024 * 1024 + 1),
         ("/markdownx/upload/", 11 * 1024 * 1024 + 1),
     ],
 )

@@ -78,6 +78,7 @@ def test_chunked_bodies_are_refused_unread(db, path, views_reached):
         ("/webhooks/stripe/", 1024 * 1024),
         ("/markdownx/markdownify/", 1024 * 1024),
         ("/admin/stories/story/add/", 11 * 1024 * 1024),
+        ("/admin/charity/page/add/", 21 * 1024 * 1024),
         ("/markdownx/upload/", 10 * 1024 * 1024 + 64 * 1024),
     ],
 )
