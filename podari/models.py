@@ -1,4 +1,9 @@
+import re
+
+from django.apps import apps
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 
 from podari.images import (
@@ -74,3 +79,32 @@ def delete_image_files(sender, instance, **kwargs):
     if instance.image and instance.image.name not in files:
         files.append(instance.image.name)
     transaction.on_commit(lambda: delete_files(files))
+
+
+# The Markdown that may show pictures dropped into the editor, by model.
+MARKDOWN_FIELDS = {"stories.story": "body", "donations.project": "description", "charity.page": "body"}
+
+
+def editor_images(text):
+    """Names of the editor's pictures a Markdown text shows."""
+    prefix = re.escape(default_storage.url(settings.MARKDOWNX_MEDIA_PATH))
+    return {settings.MARKDOWNX_MEDIA_PATH + name for name in re.findall(prefix + r"([\w.-]+)", text or "")}
+
+
+def shown_anywhere(name):
+    url = default_storage.url(name)
+    return any(
+        apps.get_model(label).objects.filter(**{f"{field}__contains": url}).exists()
+        for label, field in MARKDOWN_FIELDS.items()
+    )
+
+
+def delete_editor_images(sender, instance, **kwargs):
+    """post_delete receiver: pictures only a deleted text showed go too (one may be in several)."""
+    names = editor_images(getattr(instance, MARKDOWN_FIELDS[instance._meta.label_lower]))
+
+    def delete_unused():
+        delete_files(name for name in names if not shown_anywhere(name))
+
+    if names:
+        transaction.on_commit(delete_unused)

@@ -640,3 +640,20 @@ def test_markdownify_with_no_content_is_an_empty_preview(admin_client):
     response = admin_client.post(MARKDOWNIFY_URL, {})
     assert response.status_code == 200
     assert response.content == b""
+
+
+def editor_upload(admin_client):
+    response = admin_client.post(UPLOAD_URL, {"image": image_upload("inline.png")}, headers=XHR)
+    return re.fullmatch(r"!\[\]\((.+)\)", response.json()["image_code"]).group(1)
+
+
+def test_deleting_a_story_deletes_the_editor_pictures_only_it_showed(
+    admin_client, make_story, django_capture_on_commit_callbacks
+):
+    only_here, shared = editor_upload(admin_client), editor_upload(admin_client)
+    story = make_story(body=f"![a]({only_here})\n\n![b]({shared})")
+    make_story(body=f"Also here: ![b]({shared})")
+    with django_capture_on_commit_callbacks(execute=True):
+        story.delete()
+    assert not default_storage.exists(only_here.removeprefix("/media/"))
+    assert default_storage.exists(shared.removeprefix("/media/"))
