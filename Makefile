@@ -14,10 +14,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Install, migrate, load demo content, make a staff account, serve on http://127.0.0.1:8000
+# Install, migrate, load demo content, clean up old media, make a staff account, serve on http://127.0.0.1:8000
 run: install
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py seed_demo
+	$(DEV) $(BIN)/python manage.py cleanup_media
 	$(DEV) $(BIN)/python manage.py create_staff_account --superuser
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 

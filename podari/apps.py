@@ -6,8 +6,21 @@ class PodariConfig(AppConfig):
     verbose_name = "Podari.Life site"
 
     def ready(self):
+        from django.db.models.signals import post_delete
+
+        from charity.models import Page
         from donations.models import Gift, Project
+        from podari import checks  # noqa: F401 (registers the system checks)
+        from podari.models import delete_editor_images, delete_image_files
         from podari.page_cache import connect_invalidation
         from stories.models import Story
 
         connect_invalidation(Story, Project, Gift)
+        for model in (Story, Project):
+            post_delete.connect(
+                delete_image_files, sender=model, dispatch_uid=f"image-files-{model.__name__}"
+            )
+        for model in (Story, Project, Page):
+            post_delete.connect(
+                delete_editor_images, sender=model, dispatch_uid=f"editor-images-{model.__name__}"
+            )

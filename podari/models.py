@@ -1,10 +1,27 @@
-from django.db import models
+import re
 
-from podari.images import delete_renditions, make_renditions, validate_image_file
+from django.apps import apps
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+
+from podari.images import (
+    delete_files,
+    make_renditions,
+    prepared_from,
+    random_name,
+    store_renditions,
+    validate_image_file,
+)
 
 
 class ImageWithRenditions(models.Model):
-    """An uploaded picture with required alt text and stored WebP renditions."""
+    """An uploaded picture with required alt text and stored WebP renditions.
+
+    The stored original is the cleaned upload (see podari/images.py) under a random name;
+    pages only ever show the renditions, which have random names of their own.
+    """
 
     image = models.ImageField(
         upload_to="images/%Y/%m/",
@@ -28,16 +45,66 @@ class ImageWithRenditions(models.Model):
 
     def save(self, *args, **kwargs):
         # Renditions are made once, when the picture changes, never while a page renders.
-        if self.image_renditions.get("source") != (self.image.name or None):
-            if self.image and not self.image._committed:
-                self.image.save(self.image.name, self.image.file, save=False)
-            delete_renditions(self.image_renditions.get("items"))
+        previous = self.image_renditions or {}
+        if self.image and not self.image._committed:
+            prepared = prepared_from(self.image)
+            self.image.save(random_name(prepared.extension), ContentFile(prepared.content), save=False)
+            self.image_width, self.image_height = prepared.width, prepared.height
             self.image_renditions = {
-                "source": self.image.name or None,
-                "items": make_renditions(self.image),
+                "source": self.image.name,
+                "items": store_renditions(prepared.renditions),
             }
+        elif previous.get("source") != (self.image.name or None):
+            self.image_renditions = {"source": self.image.name or None, "items": make_renditions(self.image)}
+        if previous.get("source") != self.image_renditions.get("source"):
+            # The old files go only once the new picture is safely recorded.
+            old_files = image_files(previous)
+            transaction.on_commit(lambda: delete_files(old_files))
         super().save(*args, **kwargs)
 
     @property
     def renditions(self):
         return self.image_renditions.get("items") or []
+
+
+def image_files(image_renditions):
+    """Every stored file behind one picture: its original and its renditions."""
+    image_renditions = image_renditions or {}
+    return [image_renditions.get("source")] + [r["name"] for r in image_renditions.get("items") or []]
+
+
+def delete_image_files(sender, instance, **kwargs):
+    """post_delete receiver: a deleted story or project takes its picture's files with it."""
+    files = image_files(instance.image_renditions)
+    if instance.image and instance.image.name not in files:
+        files.append(instance.image.name)
+    transaction.on_commit(lambda: delete_files(files))
+
+
+# The Markdown that may show pictures dropped into the editor, by model.
+MARKDOWN_FIELDS = {"stories.story": "body", "donations.project": "description", "charity.page": "body"}
+
+
+def editor_images(text):
+    """Names of the editor's pictures a Markdown text shows."""
+    prefix = re.escape(default_storage.url(settings.MARKDOWNX_MEDIA_PATH))
+    return {settings.MARKDOWNX_MEDIA_PATH + name for name in re.findall(prefix + r"([\w.-]+)", text or "")}
+
+
+def shown_anywhere(name):
+    url = default_storage.url(name)
+    return any(
+        apps.get_model(label).objects.filter(**{f"{field}__contains": url}).exists()
+        for label, field in MARKDOWN_FIELDS.items()
+    )
+
+
+def delete_editor_images(sender, instance, **kwargs):
+    """post_delete receiver: pictures only a deleted text showed go too (one may be in several)."""
+    names = editor_images(getattr(instance, MARKDOWN_FIELDS[instance._meta.label_lower]))
+
+    def delete_unused():
+        delete_files(name for name in names if not shown_anywhere(name))
+
+    if names:
+        transaction.on_commit(delete_unused)

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that nothing reads an oversized body; see podari/middleware.py.
+    "podari.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Serves anonymous readers before sessions or CSRF are touched; see podari/page_cache.py.
@@ -158,8 +160,24 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not AWS_STORAGE_BUCKET_NAME)
 # Uploaded images: what Pillow will accept.
 IMAGE_UPLOAD_MAX_BYTES = env.int("IMAGE_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Request bodies: checked against Content-Length before anything parses them (413 if
+# larger; podari/middleware.py), and again by the proxy (deploy/nginx/). Only the admin
+# and the Markdown editor's upload take pictures; nothing else needs more than a form.
+REQUEST_BODY_MAX_BYTES = 64 * 1024
+REQUEST_BODY_LIMITS = {
+    "/admin/": IMAGE_UPLOAD_MAX_BYTES + 1024 * 1024,
+    # Pages take PDF reports of up to 20 MB (charity.models.validate_pdf).
+    "/admin/charity/page/": 21 * 1024 * 1024,
+    "/markdownx/upload/": IMAGE_UPLOAD_MAX_BYTES + 64 * 1024,
+    # 100,000 characters of Cyrillic, percent-encoded, is 600 kB.
+    "/markdownx/markdownify/": 1024 * 1024,
+    "/webhooks/": 1024 * 1024,
+}
+# Form fields (not files) held in memory; files above this go to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # django-markdownx: staff-only endpoints (see podari/urls.py) rendering through our
 # sanitising renderer, so the preview shows exactly what the public page will show.
@@ -273,6 +291,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Only staff have sessions; a forgotten one ends after a working day, not two weeks.
+SESSION_COOKIE_AGE = 12 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
 
 # Content-Security-Policy: no inline script anywhere, nothing loaded from other hosts.

@@ -1,17 +1,25 @@
 import logging
+import posixpath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
-from markdownx.forms import ImageForm
-from markdownx.views import ImageUploadView
 
-from podari.images import validate_image_file
+from podari.images import prepare_image, random_name
+from podari.markdown import render_markdown, validate_markdown
+from podari.permissions import EDITOR_PERMISSIONS, staff_with_any_permission
+
+# Pictures in a story's body are served as stored, so they are stored at page size.
+BODY_IMAGE_MAX_SIDE = 1600
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +40,7 @@ def healthz(request):
 @require_GET
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
-    sitemap = request.build_absolute_uri(reverse("sitemap"))
-    if settings.SITE_URL:
-        sitemap = settings.SITE_URL + reverse("sitemap")
+    sitemap = settings.SITE_URL + reverse("sitemap")
     # The donate page may be indexed; its thank-you, checkout and error states carry a
     # noindex of their own, which crawlers can only read if they may fetch them.
     lines = [
@@ -47,30 +53,61 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
+# What readers may fetch from media, all stored under random names: renditions and the
+# editor's body images (cleaned when uploaded), and the PDFs attached to charity pages.
+# Original pictures are never served.
+PUBLIC_MEDIA = {
+    "renditions/": (".webp",),
+    settings.MARKDOWNX_MEDIA_PATH: (".webp", ".jpg", ".png"),
+    "documents/": (".pdf",),
+}
+
+
+@require_GET
 @cache_control(max_age=31536000, public=True, immutable=True)
 def media(request, path):
-    """Uploads and renditions, on a single machine with no object storage.
+    """Renditions and body images, on a single machine with no object storage.
 
-    Every stored name is unique (Django never overwrites), so browsers may keep them.
+    Every stored name is random and never reused, so browsers may keep them.
     """
+    if not any(path.startswith(d) and path.endswith(ext) for d, ext in PUBLIC_MEDIA.items()):
+        raise Http404
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
-class ValidatedImageForm(ImageForm):
-    def clean(self):
-        upload = super().clean()
-        validate_image_file(upload)
-        # markdownx re-encodes the picture in the format of its content type (one of
-        # MARKDOWNX_UPLOAD_CONTENT_TYPES) but keeps the uploaded file's extension, so
-        # "x.html" would be served from our own host as a web page.
-        upload.name = "image." + upload.content_type.split("/")[-1]
-        return upload
+@never_cache
+@require_POST
+@staff_with_any_permission(*EDITOR_PERMISSIONS)
+def markdownx_upload(request):
+    """django-markdownx's image upload: cleaned by prepare_image(), stored under a random name."""
+    if request.headers.get("X-Requested-With") != "XMLHttpRequest":
+        # The editor always sends it; anything else is not the editor.
+        return JsonResponse({"image": ["Add pictures by dropping them into the editor."]}, status=400)
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"image": ["Choose a picture to upload."]}, status=400)
+    try:
+        prepared = prepare_image(upload, rendition_widths=(), max_side=BODY_IMAGE_MAX_SIDE)
+    except ValidationError as error:
+        return JsonResponse({"image": error.messages}, status=400)
+    name = default_storage.save(
+        posixpath.join(settings.MARKDOWNX_MEDIA_PATH, random_name(prepared.extension)),
+        ContentFile(prepared.content),
+    )
+    return JsonResponse({"image_code": f"![]({default_storage.url(name)})"})
 
 
-class StaffImageUploadView(ImageUploadView):
-    """django-markdownx's upload, with our Pillow checks in front of its processing."""
-
-    form_class = ValidatedImageForm
+@never_cache
+@require_POST
+@staff_with_any_permission(*EDITOR_PERMISSIONS)
+def markdownify(request):
+    """The editor's live preview, through the same renderer and length limit as saving."""
+    content = request.POST.get("content", "")
+    try:
+        validate_markdown(content)
+    except ValidationError as error:
+        return HttpResponse(format_html("<p><strong>{}</strong></p>", error.messages[0]), status=400)
+    return HttpResponse(render_markdown(content))
 
 
 @require_GET

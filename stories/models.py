@@ -4,7 +4,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from donations.models import Project
-from podari.markdown import render_markdown
+from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
 
@@ -38,7 +38,10 @@ class Story(ImageWithRenditions):
     summary = models.CharField(
         max_length=300, help_text="One or two sentences for lists, feeds and link previews."
     )
-    body = MarkdownxField(help_text="Markdown. Drag an image into the editor to upload it.")
+    body = MarkdownxField(
+        validators=[validate_markdown],
+        help_text="Markdown. Drag an image into the editor to upload it.",
+    )
     body_html = models.TextField(editable=False, blank=True)
     author_name = models.CharField(max_length=120, default="Podari.Life team")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)

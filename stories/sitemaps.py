@@ -1,8 +1,22 @@
-from django.contrib.sitemaps import Sitemap
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.urls import reverse
 
 from donations.models import Project
 from stories.models import Story
+
+
+class Sitemap(DjangoSitemap):
+    """Addresses from SITE_URL, not from the request's Host header."""
+
+    @property
+    def protocol(self):
+        return urlsplit(settings.SITE_URL).scheme or None
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc or super().get_domain(site)
 
 
 class StorySitemap(Sitemap):

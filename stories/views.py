@@ -1,9 +1,10 @@
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
 from donations.models import Project
+from podari.permissions import staff_with_any_permission
 from stories.models import Story
 
 
@@ -49,8 +50,13 @@ def story_detail(request, slug):
     return _render_story(request, story)
 
 
-@staff_member_required
+@never_cache
+# As in the admin, permission to change stories includes permission to see them.
+@staff_with_any_permission("stories.view_story", "stories.change_story")
 def story_preview(request, pk):
-    """Staff see a draft or scheduled story exactly as it will look, marked as a preview."""
+    """Staff see a draft or scheduled story exactly as it will look, marked as a preview.
+
+    Drafts are private: no shared cache or browser history keeps a copy.
+    """
     story = get_object_or_404(Story.objects.prefetch_related("projects"), pk=pk)
     return _render_story(request, story, preview=True)

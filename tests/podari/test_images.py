@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
+from PIL import ExifTags, Image, PngImagePlugin
 
 from podari.images import validate_image_file
 from stories.models import Story
@@ -211,18 +211,19 @@ def change_url(story):
 
 
 def test_replacing_the_image_regenerates_renditions_and_deletes_the_old_ones(
-    admin_client, project, make_story
+    admin_client, project, make_story, django_capture_on_commit_callbacks
 ):
     story = make_story(title="Masha goes home", slug="masha-goes-home", projects=[project])
-    old = [r["name"] for r in story.renditions]
+    old = [r["name"] for r in story.renditions] + [story.image.name]
     assert all(default_storage.exists(name) for name in old)
 
     new_image = image_upload("masha-new.png", size=(1000, 500), color=(10, 200, 10))
-    response = admin_client.post(change_url(story), story_form(project, image=new_image))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(change_url(story), story_form(project, image=new_image))
     assert response.status_code == 302, response.context["adminform"].form.errors
 
     story.refresh_from_db()
-    assert "masha-new" in story.image.name
+    assert story.image.name not in old and story.image.name.endswith(".png")
     assert story.image_renditions["source"] == story.image.name
     assert [(r["width"], r["height"]) for r in story.renditions] == [(480, 240), (960, 480), (1000, 500)]
     assert_renditions_exist(story, (1000, 500))
@@ -349,3 +350,310 @@ def test_markdownify_preview_is_sanitised(admin_client):
     assert "<strong>hi</strong>" in html
     assert "<script" not in html
     assert "alert" not in html
+
+
+# Privacy: what a phone photo carries never reaches storage or a reader
+
+SECRET = "Masha lives at 55.7558N 37.6173E"
+
+
+def phone_photo(image_format="JPEG", size=(300, 200), orientation=6):
+    """A photo as a phone takes it: sideways pixels, an orientation tag, GPS and a description.
+
+    The left half is red and the right half blue, so which way up it ends is visible.
+    """
+    image = Image.new("RGB", size, (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, size[0] // 2, size[1]))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.ImageDescription] = SECRET
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (55.0, 45.0, 21.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (37.0, 37.0, 2.0)
+    buffer = io.BytesIO()
+    options = {"exif": exif}
+    if image_format == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", SECRET)
+        options["pnginfo"] = info
+    if image_format in ("JPEG", "WEBP"):
+        options["xmp"] = f'<x:xmpmeta xmlns:x="adobe:ns:meta/">{SECRET}</x:xmpmeta>'.encode()
+    image.save(buffer, image_format, **options)
+    data = buffer.getvalue()
+    assert SECRET.encode() in data  # the test photo does carry its secrets
+    with Image.open(io.BytesIO(data)) as check:
+        assert check.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    content_type = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[image_format]
+    return SimpleUploadedFile(f"IMG_0042.{image_format.lower()}", data, content_type=content_type)
+
+
+def assert_no_metadata(data):
+    assert SECRET.encode() not in data
+    assert b"PhoneMaker" not in data
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.getexif()
+        assert not exif.get_ifd(ExifTags.IFD.GPSInfo)
+        assert ExifTags.Base.Orientation not in exif
+        assert not set(image.info) & {"exif", "xmp", "XML:com.adobe.xmp", "comment", "Comment", "icc_profile"}
+
+
+def stored_files(media_root):
+    return [p for p in media_root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_no_metadata_survives_in_any_stored_or_served_file(client, make_story, media_root, image_format):
+    story = make_story(image=phone_photo(image_format))
+    files = stored_files(media_root)
+    assert len(files) == 1 + len(story.renditions)
+    for path in files:
+        assert_no_metadata(path.read_bytes())
+
+    html = client.get(story.get_absolute_url()).content.decode()
+    served = re.findall(r"/media/[^\s\"']+", html)
+    assert served
+    for url in served:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert_no_metadata(b"".join(response.streaming_content))
+
+
+def test_rotated_phone_photos_come_out_upright(make_story):
+    story = make_story(image=phone_photo("JPEG", size=(300, 200), orientation=6))
+    # Orientation 6: the camera held sideways; shown turned 90° clockwise, 200 wide, 300 tall.
+    assert (story.image_width, story.image_height) == (200, 300)
+    assert [(r["width"], r["height"]) for r in story.renditions] == [(200, 300)]
+    with default_storage.open(story.renditions[0]["name"]) as f, Image.open(f) as image:
+        image = image.convert("RGB")
+        assert image.size == (200, 300)
+        red, _, blue = image.getpixel((100, 20))  # the left half turned clockwise is the top
+        assert red > 200 and blue < 60
+    with default_storage.open(story.image.name) as f, Image.open(f) as image:
+        assert image.size == (200, 300)
+
+
+def test_stored_names_are_random_and_tell_nothing(make_story):
+    first = make_story(image=phone_photo())
+    second = make_story(image=phone_photo())
+    for story in (first, second):
+        assert "IMG_0042" not in story.image.name
+        assert re.fullmatch(r"images/\d{4}/\d{2}/[0-9a-f]{32}\.jpg", story.image.name)
+        token = re.search(r"[0-9a-f]{32}", story.image.name).group(0)
+        for rendition in story.renditions:
+            assert re.fullmatch(r"renditions/[0-9a-f]{32}-\d+w\.webp", rendition["name"])
+            # A rendition's name does not lead to the original's.
+            assert token not in rendition["name"]
+    assert first.image.name != second.image.name
+
+
+def test_originals_are_never_served(client, make_story):
+    story = make_story(image=phone_photo())
+    assert client.get(default_storage.url(story.renditions[-1]["name"])).status_code == 200
+    assert client.get(default_storage.url(story.image.name)).status_code == 404
+    # The old way to find an original from a rendition's address leads nowhere either.
+    guessed = story.renditions[-1]["name"].removeprefix("renditions/").rsplit("-", 1)[0]
+    for extension in ("jpg", "png", "webp"):
+        assert client.get(f"/media/{guessed}.{extension}").status_code == 404
+        assert client.get(f"/media/images/{guessed}.{extension}").status_code == 404
+
+
+def test_the_extension_comes_from_the_content_not_the_uploaded_name(
+    admin_client, client, project, media_root
+):
+    polyglot = encoded("PNG", size=(600, 300)) + b"<html><script>alert(1)</script></html>"
+    upload = SimpleUploadedFile("poly.pdf", polyglot, content_type="application/pdf")
+    response = admin_client.post(ADD_URL, story_form(project, image=upload))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    story = Story.objects.get()
+    assert story.image.name.endswith(".png")
+    for path in stored_files(media_root):
+        assert path.suffix in (".png", ".webp")
+        assert b"<script" not in path.read_bytes()
+    served = client.get(default_storage.url(story.renditions[0]["name"]))
+    assert served["Content-Type"] == "image/webp"
+
+
+def test_drafts_pictures_have_addresses_nobody_can_guess(client, make_story):
+    # A draft's page is not found, and its pictures' names are random; nothing links them.
+    draft = make_story(status=Story.Status.DRAFT, image=phone_photo())
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    for name in [draft.image.name] + [r["name"] for r in draft.renditions]:
+        assert draft.slug not in name and "IMG_0042" not in name
+
+
+# Replacing and deleting removes the old files, once the change is committed
+
+
+def test_deleting_a_story_deletes_its_files_after_commit(make_story, django_capture_on_commit_callbacks):
+    story = make_story()
+    names = [story.image.name] + [r["name"] for r in story.renditions]
+    assert all(default_storage.exists(name) for name in names)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        story.delete()
+    assert all(default_storage.exists(name) for name in names)  # nothing goes before the commit
+    for callback in callbacks:
+        callback()
+    assert not any(default_storage.exists(name) for name in names)
+
+
+def test_deleting_a_story_in_the_admin_deletes_its_files(
+    admin_client, make_story, django_capture_on_commit_callbacks
+):
+    story = make_story()
+    names = [story.image.name] + [r["name"] for r in story.renditions]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/stories/story/{story.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Story.objects.exists()
+    assert not any(default_storage.exists(name) for name in names)
+
+
+def test_deleting_a_project_deletes_its_files(make_project, django_capture_on_commit_callbacks, media_root):
+    project = make_project()
+    assert stored_files(media_root)
+    with django_capture_on_commit_callbacks(execute=True):
+        project.delete()
+    assert stored_files(media_root) == []
+
+
+def test_replacing_a_picture_in_code_deletes_the_old_files(make_story, django_capture_on_commit_callbacks):
+    story = make_story()
+    old = [story.image.name] + [r["name"] for r in story.renditions]
+    with django_capture_on_commit_callbacks(execute=True):
+        story.image = image_upload("new.png", size=(500, 300))
+        story.save()
+    assert not any(default_storage.exists(name) for name in old)
+    assert default_storage.exists(story.image.name)
+
+
+# Edge cases: a clear form error or a clean success, never a 500, never an orphan file
+
+
+def png_of(mode, size, fill=0):
+    buffer = io.BytesIO()
+    Image.new(mode, size, fill).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("size", [(100_000, 4), (1, 20_000), (20_000, 1), (16_400, 1_000)])
+def test_extreme_shapes_are_a_form_error(admin_client, project, media_root, size):
+    before = media_files(media_root)
+    upload = SimpleUploadedFile("long.png", png_of("L", size), content_type="image/png")
+    response = admin_client.post(ADD_URL, story_form(project, image=upload))
+    assert response.status_code == 200
+    assert "too long and thin" in response.content.decode()
+    assert not Story.objects.exists()
+    assert media_files(media_root) == before
+
+
+def rgba_png():
+    return png_of("RGBA", (400, 300), (200, 0, 0, 128))
+
+
+def cmyk_jpeg():
+    buffer = io.BytesIO()
+    Image.new("CMYK", (400, 300), (0, 255, 255, 0)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def sixteen_bit_png():
+    image = Image.frombytes("I;16", (400, 300), struct.pack("<H", 40_000) * 400 * 300)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+ODD_IMAGES = [
+    # (data, the name and type the browser claims, the format really stored)
+    pytest.param(rgba_png, "photo.jpg", "image/jpeg", "PNG", id="rgba-sent-as-jpeg"),
+    pytest.param(cmyk_jpeg, "photo.png", "image/png", "JPEG", id="cmyk-sent-as-png"),
+    pytest.param(sixteen_bit_png, "photo.png", "image/png", "PNG", id="16-bit-png"),
+]
+
+
+@pytest.mark.parametrize("make_data, name, content_type, stored_format", ODD_IMAGES)
+def test_odd_colour_modes_are_stored_as_what_they_are(
+    admin_client, project, make_data, name, content_type, stored_format
+):
+    upload = SimpleUploadedFile(name, make_data(), content_type=content_type)
+    response = admin_client.post(ADD_URL, story_form(project, image=upload))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    story = Story.objects.get()
+    assert story.image.name.endswith("." + {"PNG": "png", "JPEG": "jpg"}[stored_format])
+    with default_storage.open(story.image.name) as f, Image.open(f) as image:
+        assert image.format == stored_format
+    assert_renditions_exist(story, (400, 300))
+
+
+def test_a_16_bit_picture_keeps_its_tones(make_story):
+    story = make_story(image=SimpleUploadedFile("grey.png", sixteen_bit_png(), content_type="image/png"))
+    with default_storage.open(story.renditions[0]["name"]) as f, Image.open(f) as image:
+        value = image.convert("L").getpixel((10, 10))
+    assert 140 < value < 175  # 40,000 of 65,535 is mid-grey, not clipped to white
+
+
+@pytest.mark.parametrize("make_data, name, content_type, stored_format", ODD_IMAGES)
+def test_odd_colour_modes_upload_into_the_editor(admin_client, make_data, name, content_type, stored_format):
+    upload = SimpleUploadedFile(name, make_data(), content_type=content_type)
+    response = admin_client.post(UPLOAD_URL, {"image": upload}, headers=XHR)
+    assert response.status_code == 200, response.content
+    url = re.fullmatch(r"!\[\]\((.+)\)", response.json()["image_code"]).group(1)
+    with default_storage.open(url.removeprefix("/media/")) as f, Image.open(f) as image:
+        assert image.format == stored_format
+
+
+@pytest.mark.parametrize("size", [(100_000, 4), (1, 20_000)])
+def test_editor_upload_of_an_extreme_shape_is_a_400_with_a_message(admin_client, media_root, size):
+    upload = SimpleUploadedFile("long.png", png_of("L", size), content_type="image/png")
+    response = admin_client.post(UPLOAD_URL, {"image": upload}, headers=XHR)
+    assert response.status_code == 400
+    assert "too long and thin" in response.json()["image"][0]
+    assert stored_files(media_root) == []
+
+
+def test_editor_upload_strips_metadata_and_renames(admin_client, media_root):
+    response = admin_client.post(UPLOAD_URL, {"image": phone_photo()}, headers=XHR)
+    assert response.status_code == 200
+    url = re.fullmatch(r"!\[\]\((.+)\)", response.json()["image_code"]).group(1)
+    assert re.fullmatch(r"/media/stories/body/[0-9a-f]{32}\.jpg", url)
+    (path,) = stored_files(media_root)
+    assert_no_metadata(path.read_bytes())
+
+
+def test_editor_upload_without_x_requested_with_is_a_400_and_stores_nothing(admin_client, media_root):
+    response = admin_client.post(UPLOAD_URL, {"image": image_upload()})
+    assert response.status_code == 400
+    assert response.json()["image"]
+    assert stored_files(media_root) == []
+
+
+def test_editor_upload_with_no_file_is_a_400(admin_client):
+    response = admin_client.post(UPLOAD_URL, {}, headers=XHR)
+    assert response.status_code == 400
+    assert response.json()["image"]
+
+
+def test_markdownify_with_no_content_is_an_empty_preview(admin_client):
+    response = admin_client.post(MARKDOWNIFY_URL, {})
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def editor_upload(admin_client):
+    response = admin_client.post(UPLOAD_URL, {"image": image_upload("inline.png")}, headers=XHR)
+    return re.fullmatch(r"!\[\]\((.+)\)", response.json()["image_code"]).group(1)
+
+
+def test_deleting_a_story_deletes_the_editor_pictures_only_it_showed(
+    admin_client, make_story, django_capture_on_commit_callbacks
+):
+    only_here, shared = editor_upload(admin_client), editor_upload(admin_client)
+    story = make_story(body=f"![a]({only_here})\n\n![b]({shared})")
+    make_story(body=f"Also here: ![b]({shared})")
+    with django_capture_on_commit_callbacks(execute=True):
+        story.delete()
+    assert not default_storage.exists(only_here.removeprefix("/media/"))
+    assert default_storage.exists(shared.removeprefix("/media/"))

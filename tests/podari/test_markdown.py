@@ -1,12 +1,18 @@
 """Story and project Markdown becomes safe HTML: no payload survives to a donor's browser."""
 
+import contextlib
 import re
+import time
 from html.parser import HTMLParser
 
 import markdown as markdown_lib
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from podari.markdown import render_markdown
+from podari.markdown import MARKDOWN_MAX_LENGTH, MAX_NESTING, render_markdown, validate_markdown
+from stories.models import Story
+from tests.conftest import image_upload
 
 
 def hrefs(html):
@@ -186,3 +192,116 @@ def test_public_story_page_does_not_contain_the_payloads(client, make_story):
     assert "Real words about Masha." in html
     # The page's own <script src> tags are allowed; nothing from the body is.
     assert dangers(html) == []
+
+
+# Bounded work: no body a form accepts stalls a worker
+
+
+def filled(pattern, length=MARKDOWN_MAX_LENGTH):
+    return (pattern * (length // len(pattern) + 1))[:length]
+
+
+# The worst shapes found for Python-Markdown, cmark-gfm and nh3's HTML parser.
+WORST_SHAPES = {
+    "open brackets": filled("["),
+    "open image brackets": filled("!["),
+    "bracket and bang": filled("[!"),
+    "unclosed links": filled("[a]("),
+    "emphasis runs": filled("*a"),
+    "mixed emphasis": filled("**_"),
+    "backticks": filled("`a"),
+    "nested quotes": filled("> "),
+    "nested lists": filled("- "),
+    "nested ordered lists": filled("1. "),
+    "quoted lists": filled("> - "),
+    "unclosed divs": filled("<div>"),
+    "unclosed list items": filled("<ul><li>"),
+    "formatting tags": filled("<i><b>"),
+    "unclosed attributes": filled("<a "),
+    "table rows": "a|b\n-|-\n" + filled("a|b\n", MARKDOWN_MAX_LENGTH - 8),
+    "wide table": filled("|a", 40_000) + "\n" + filled("|-", 40_000) + "\n" + filled("|a", 19_998),
+    "setext headings": filled("a\n-\n"),
+    "entities": filled("&#"),
+    "autolinks": filled("www.a"),
+    "deep but allowed, repeated": filled("> " * MAX_NESTING + "a\n\n"),
+    "divs deep but allowed, repeated": filled(
+        "<div>" * (MAX_NESTING - 1) + "a" + "</div>" * (MAX_NESTING - 1)
+    ),
+}
+
+
+@pytest.mark.parametrize("text", WORST_SHAPES.values(), ids=WORST_SHAPES.keys())
+def test_no_body_of_the_allowed_length_takes_a_second_to_render(text):
+    assert len(text) <= MARKDOWN_MAX_LENGTH
+    # CPU time, so that other work on a busy machine does not count.
+    start = time.process_time()
+    with contextlib.suppress(ValidationError):
+        validate_markdown(text)
+    render_markdown(text)
+    assert time.process_time() - start < 1.0
+
+
+def test_the_old_renderer_was_quadratic_in_open_brackets():
+    # Why the renderer changed: 5,000 brackets took Python-Markdown seconds; cmark-gfm, nothing.
+    start = time.process_time()
+    markdown_lib.markdown("[" * 3000, extensions=["extra"])
+    old = time.process_time() - start
+    start = time.process_time()
+    render_markdown("[" * 3000)
+    assert time.process_time() - start < old / 10
+
+
+def test_nesting_deeper_than_the_limit_is_refused_with_a_message():
+    with pytest.raises(ValidationError) as excinfo:
+        validate_markdown("> " * (MAX_NESTING + 1) + "deep")
+    assert "levels deep" in excinfo.value.messages[0]
+    validate_markdown("> " * 5 + "- a list in quotes")
+    # Rendered anyway (never through a form), it comes out as harmless text.
+    html = render_markdown("<div>" * 100 + "<script>alert(1)</script>")
+    assert "<script" not in html and "<div" not in html
+
+
+def story_form(project, body):
+    when = timezone.localtime(timezone.now() - timezone.timedelta(hours=1))
+    return {
+        "title": "Masha goes home",
+        "slug": "masha-goes-home",
+        "summary": "After CAR-T therapy, Masha is home.",
+        "author_name": "Podari.Life team",
+        "image": image_upload("masha.png", size=(320, 200)),
+        "image_alt": "Masha at the hospital door",
+        "body": body,
+        "status": Story.Status.PUBLISHED,
+        "publish_at_0": when.strftime("%Y-%m-%d"),
+        "publish_at_1": when.strftime("%H:%M:%S"),
+        "projects": [project.pk],
+    }
+
+
+def test_a_body_over_the_length_limit_is_a_form_error(admin_client, project):
+    body = filled("Masha_went_home.", MARKDOWN_MAX_LENGTH + 1)
+    response = admin_client.post("/admin/stories/story/add/", story_form(project, body))
+    assert response.status_code == 200
+    assert "it may be at most 100000" in response.content.decode()
+    assert not Story.objects.exists()
+
+    response = admin_client.post("/admin/stories/story/add/", story_form(project, body[:-1]))
+    assert response.status_code == 302
+    assert Story.objects.get().body == body[:-1]
+
+
+def test_a_body_nested_too_deep_is_a_form_error(admin_client, project):
+    response = admin_client.post("/admin/stories/story/add/", story_form(project, filled("> ", 20_000)))
+    assert response.status_code == 200
+    assert "levels deep" in response.content.decode()
+    assert not Story.objects.exists()
+
+
+def test_the_editor_preview_refuses_an_overlong_body_quickly(admin_client):
+    start = time.monotonic()
+    response = admin_client.post("/markdownx/markdownify/", {"content": "[" * (MARKDOWN_MAX_LENGTH + 1)})
+    assert response.status_code == 400
+    assert b"at most 100000" in response.content
+    response = admin_client.post("/markdownx/markdownify/", {"content": "[" * MARKDOWN_MAX_LENGTH})
+    assert response.status_code == 200
+    assert time.monotonic() - start < 2

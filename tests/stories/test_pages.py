@@ -303,7 +303,7 @@ def test_media_that_is_not_there_is_not_found(client, db):
 @pytest.mark.parametrize(
     "path", ["/media/../secret.txt", "/media/%2e%2e/secret.txt", "/media/..%2fsecret.txt"]
 )
-def test_files_outside_the_media_folder_are_not_served(client, media_root, path):
+def test_files_outside_the_media_folder_are_not_served(client, db, media_root, path):
     media_root.mkdir(parents=True, exist_ok=True)
     (media_root.parent / "secret.txt").write_text("not for the public")
     response = client.get(path)
