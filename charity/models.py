@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 from markdownx.models import MarkdownxField
 
-from podari.markdown import render_markdown
+from podari.markdown import render_markdown, validate_markdown
 
 FACTS_CACHE_KEY = "charity:facts-and-footer"
 PLACEHOLDER = "[placeholder]"
@@ -76,7 +76,7 @@ class Page(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True, help_text="The address: /about/ for 'about'.")
     summary = models.CharField(max_length=300, blank=True, help_text="For search results and link previews.")
-    body = MarkdownxField(help_text="Markdown.")
+    body = MarkdownxField(help_text="Markdown.", validators=[validate_markdown])
     body_html = models.TextField(editable=False, blank=True)
     show_in_footer = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0, help_text="Lower comes first in the footer.")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
-from podari.markdown import render_markdown
+from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
 
@@ -75,7 +75,7 @@ class Project(ImageWithRenditions):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     summary = models.CharField(max_length=300, help_text="One or two sentences for cards and search results.")
-    description = MarkdownxField(help_text="Markdown.")
+    description = MarkdownxField(help_text="Markdown.", validators=[validate_markdown])
     description_html = models.TextField(editable=False, blank=True)
     goal_minor = models.PositiveBigIntegerField(
         "goal (minor units)",
