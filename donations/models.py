@@ -25,6 +25,24 @@ class ProjectQuerySet(models.QuerySet):
     def accepting_gifts(self):
         return self.exclude(status=Project.Status.CLOSED)
 
+    def with_monthly_giving(self):
+        """Annotate monthly_donors (monthly gifts still running) and monthly_minor (what
+        they bring each month, in the project's currency), in the same query."""
+        running = Q(
+            recurring_gifts__status__in=RecurringGift.RUNNING_STATUSES,
+            recurring_gifts__livemode=settings.STRIPE_LIVEMODE,
+        )
+        return self.annotate(
+            monthly_donors=Count("recurring_gifts", filter=running),
+            monthly_minor=Coalesce(
+                Sum(
+                    "recurring_gifts__amount_minor",
+                    filter=running & Q(recurring_gifts__currency=F("currency")),
+                ),
+                0,
+            ),
+        )
+
     def recount_totals(self):
         """Set the stored totals of these projects from their gifts; returns how many.
 
@@ -341,13 +359,27 @@ class Gift(models.Model):
         gift twice or not at all.
         """
         with transaction.atomic():
-            before = None
+            before = row = None
             if self.pk and not self._state.adding:
                 row = Gift.objects.select_for_update().filter(pk=self.pk).values(*TOTAL_FIELDS).first()
                 before = self._contribution_of(row) if row else None
             super().save(*args, **kwargs)
             after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).first()
             _move_project_totals(before, self._contribution_of(after_row))
+            self._send_money_signals(row, after_row)
+
+    def _send_money_signals(self, before_row, after_row):
+        """Tell listeners (receipts) once the change is committed: the gift first became
+        paid, or more of it was refunded. Compared on database rows under the lock, so a
+        gift saved twice, or by two webhooks at once, is announced once."""
+        from donations import signals
+
+        was_paid = before_row is not None and before_row["status"] in self.PAID_STATUSES
+        if after_row["status"] in self.PAID_STATUSES and not was_paid:
+            transaction.on_commit(lambda: signals.gift_paid.send(sender=Gift, gift=self))
+        refunded_before = before_row["amount_refunded_minor"] if before_row else 0
+        if after_row["amount_refunded_minor"] > refunded_before:
+            transaction.on_commit(lambda: signals.gift_refunded.send(sender=Gift, gift=self))
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
@@ -425,8 +457,14 @@ class Gift(models.Model):
             self.stripe_payment_intent_id = payment_intent_id
         self.donor_name = self.donor_name or donor_name or ""
         self.donor_email = self.donor_email or donor_email or ""
+        self.attach_donor()
         self.paid_at = self.paid_at or timezone.now()
         self.status = self._settled_status()
+
+    def attach_donor(self):
+        """Tie the gift to its donor (by email), for receipts and self-service."""
+        if self.donor_id is None and self.donor_email:
+            self.donor = Donor.for_email(self.donor_email, name=self.donor_name)
 
     def mark_failed(self):
         if self.status in self.UNSETTLED_STATUSES:
@@ -504,13 +542,16 @@ class Gift(models.Model):
         """An amount Stripe states in the charge's currency, in this gift's currency.
 
         Returns None when it cannot be converted from amounts Stripe stated. With Adaptive
-        Pricing the charge is in the donor's currency: the share of the charge is the
-        same share of the gift, so a full refund is exactly the gift.
+        Pricing the charge is in the donor's currency, and a covered fee makes the charge
+        larger than the gift: the share of the charge is the same share of the gift, so a
+        full refund is exactly the gift.
         """
         currency = (currency or "").lower()
-        if currency == self.currency:
+        if currency == self.currency and not self.fee_covered_minor:
             return amount
         charged = charge_amount if charge_amount else None
+        if charged is None and currency == self.currency:
+            charged = self.amount_minor + self.fee_covered_minor
         if charged is None and currency == self.charged_currency:
             charged = self.charged_amount_minor
         if not charged:
@@ -601,6 +642,13 @@ class Donor(models.Model):
         donor, _ = cls.objects.get_or_create(email=email, defaults={"name": name or ""})
         return donor
 
+    def give_impact_consent(self):
+        """The donor ticked "email me stories". A later gift without the tick never
+        withdraws it: unsubscribing does that."""
+        if not self.wants_impact_emails:
+            Donor.objects.filter(pk=self.pk).update(wants_impact_emails=True, impact_consent_at=timezone.now())
+            self.refresh_from_db(fields=["wants_impact_emails", "impact_consent_at"])
+
 
 class RecurringGift(models.Model):
     """A monthly gift: one Stripe subscription. Each paid invoice becomes a Gift."""
@@ -633,11 +681,65 @@ class RecurringGift(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Still giving: counted as monthly donors and in monthly recurring revenue.
+    RUNNING_STATUSES = (Status.ACTIVE, Status.PAST_DUE)
+
+    # Stripe's subscription statuses, as this site names them (others leave the status as is).
+    STRIPE_STATUSES = {
+        "active": Status.ACTIVE,
+        "trialing": Status.ACTIVE,
+        "past_due": Status.PAST_DUE,
+        "unpaid": Status.PAST_DUE,
+        "canceled": Status.CANCELLED,
+        "incomplete_expired": Status.CANCELLED,
+        "incomplete": Status.INCOMPLETE,
+    }
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"Monthly gift #{self.pk} to {self.project}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Project pages show the number of monthly donors.
+        transaction.on_commit(_pages_changed)
+
+    @property
+    def is_running(self):
+        return self.status in self.RUNNING_STATUSES
+
+    def set_state(self, *, as_of, status=None, cancel_at_period_end=None, cancelled_at=None, reason=None):
+        """Apply the subscription's state as Stripe stated it at `as_of` (Unix seconds).
+
+        Older information than what was applied changes nothing, and a cancelled
+        subscription stays cancelled: Stripe cannot start a cancelled one again.
+        Returns whether anything was applied.
+        """
+        if self.state_as_of is not None and as_of < self.state_as_of:
+            return False
+        if self.status == self.Status.CANCELLED and status != self.Status.CANCELLED:
+            return False
+        self.state_as_of = as_of
+        if status is not None:
+            self.status = status
+        if cancel_at_period_end is not None:
+            self.cancel_at_period_end = cancel_at_period_end
+        if status == self.Status.CANCELLED:
+            self.cancel_at_period_end = False
+            self.cancelled_at = self.cancelled_at or cancelled_at or timezone.now()
+        if reason is not None:
+            self.cancellation_reason = reason
+        return True
+
+    def mark_started(self, *, subscription_id, customer_id="", as_of):
+        """The first payment went through: Stripe created the subscription."""
+        self.stripe_subscription_id = self.stripe_subscription_id or subscription_id
+        self.stripe_customer_id = self.stripe_customer_id or customer_id or ""
+        self.started_at = self.started_at or timezone.now()
+        if self.status == self.Status.INCOMPLETE:
+            self.set_state(as_of=as_of, status=self.Status.ACTIVE)
 
 
 class StripeEvent(models.Model):

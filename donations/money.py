@@ -169,3 +169,22 @@ def gift_amounts(currency: str) -> GiftAmounts:
         presets = [scaled(m) for m in defaults.presets]
         low, high = scaled(defaults.min_minor), scaled(defaults.max_minor)
     return GiftAmounts(currency=currency, presets=tuple(presets), min_minor=low, max_minor=high)
+
+
+def fee_to_cover(amount_minor, *, percent_bp=None, fixed_minor=None):
+    """What a donor adds so that all of `amount_minor` reaches the project.
+
+    Stripe keeps a percentage of the whole charge plus a fixed amount, so the charge C
+    must satisfy C - C * percent - fixed >= amount: C = (amount + fixed) / (1 - percent).
+    Integer arithmetic in basis points, rounded up to the next minor unit.
+    """
+    from django.conf import settings
+
+    percent_bp = settings.FEE_COVER_PERCENT_BP if percent_bp is None else percent_bp
+    fixed_minor = settings.FEE_COVER_FIXED_MINOR if fixed_minor is None else fixed_minor
+    if amount_minor <= 0 or not 0 <= percent_bp < 10_000:
+        return 0
+    numerator = (amount_minor + fixed_minor) * 10_000
+    denominator = 10_000 - percent_bp
+    charge = -(-numerator // denominator)  # ceiling division
+    return charge - amount_minor

@@ -279,6 +279,10 @@ DONATION_MAX_MINOR = env.int("DONATION_MAX_MINOR", default=2_500_000)
 DONATION_PRESETS_MINOR = [
     int(v) for v in env.list("DONATION_PRESETS_MINOR", default=[2500, 5000, 10000, 25000])
 ]
+# "Cover the fee": Stripe's card fee as a percentage in basis points (220 = 2.2%) plus a
+# fixed amount in minor units of the gift's currency; the donor may add it on top.
+FEE_COVER_PERCENT_BP = env.int("FEE_COVER_PERCENT_BP", default=220)
+FEE_COVER_FIXED_MINOR = env.int("FEE_COVER_FIXED_MINOR", default=30)
 
 # Security. Production defaults are strict; DEBUG relaxes them for local work.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
