@@ -407,6 +407,15 @@ class Gift(models.Model):
         return self.status in self.PAID_STATUSES
 
     @property
+    def is_monthly(self):
+        return self.frequency == self.Frequency.MONTHLY
+
+    @property
+    def charged_minor(self):
+        """What the donor paid: the gift plus the fee they chose to cover."""
+        return self.amount_minor + self.fee_covered_minor
+
+    @property
     def net_minor(self):
         return max(0, self.amount_minor - self.amount_refunded_minor - self.amount_disputed_minor)
 
@@ -646,7 +655,9 @@ class Donor(models.Model):
         """The donor ticked "email me stories". A later gift without the tick never
         withdraws it: unsubscribing does that."""
         if not self.wants_impact_emails:
-            Donor.objects.filter(pk=self.pk).update(wants_impact_emails=True, impact_consent_at=timezone.now())
+            Donor.objects.filter(pk=self.pk).update(
+                wants_impact_emails=True, impact_consent_at=timezone.now()
+            )
             self.refresh_from_db(fields=["wants_impact_emails", "impact_consent_at"])
 
 
@@ -705,6 +716,23 @@ class RecurringGift(models.Model):
         super().save(*args, **kwargs)
         # Project pages show the number of monthly donors.
         transaction.on_commit(_pages_changed)
+
+    @classmethod
+    def begin(cls, gift):
+        """The record of a monthly gift a donor has just asked for; `gift` (pending) is
+        its first payment. Stripe creates the subscription after that payment."""
+        recurring = cls.objects.create(
+            project=gift.project,
+            donor=gift.donor,
+            amount_minor=gift.amount_minor,
+            currency=gift.currency,
+            fee_covered_minor=gift.fee_covered_minor,
+            livemode=gift.livemode,
+        )
+        gift.recurring_gift = recurring
+        gift.frequency = Gift.Frequency.MONTHLY
+        gift.save(update_fields=["recurring_gift", "frequency", "updated_at"])
+        return recurring
 
     @property
     def is_running(self):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from donations import stripe_gateway, webhooks
-from donations.models import Gift
+from donations.models import Gift, RecurringGift
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,22 @@ def absolute_url(request, path):
     return request.build_absolute_uri(path)
 
 
+def _price_data(gift, *, name, description, unit_amount):
+    price_data = {
+        "currency": gift.currency,
+        "unit_amount": unit_amount,
+        "product_data": {"name": name, "description": description},
+    }
+    if gift.is_monthly:
+        price_data["recurring"] = {"interval": "month"}
+    return {"quantity": 1, "price_data": price_data}
+
+
 def checkout_session_params(gift, *, success_url, cancel_url):
-    """Everything Stripe needs to take this gift, and to tie the payment back to it."""
+    """Everything Stripe needs to take this gift, and to tie the payment back to it.
+
+    A monthly gift is a subscription-mode session with a monthly price; the fee the donor
+    chose to cover is a line of its own, so Stripe's total is the gift plus that fee."""
     project = gift.project
     metadata = {
         # The marker tells this site's sessions from the rest of the charity's Stripe
@@ -38,31 +52,50 @@ def checkout_session_params(gift, *, success_url, cancel_url):
         "project_id": str(project.pk),
         "project_slug": project.slug,
     }
+    if gift.fee_covered_minor:
+        metadata["fee_covered_minor"] = str(gift.fee_covered_minor)
+    line_items = [
+        _price_data(
+            gift,
+            name=f"Monthly gift: {project.title}" if gift.is_monthly else project.title,
+            description=project.summary,
+            unit_amount=gift.amount_minor,
+        )
+    ]
+    if gift.fee_covered_minor:
+        line_items.append(
+            _price_data(
+                gift,
+                name="Covering the card fee",
+                description="So that all of your gift reaches the project.",
+                unit_amount=gift.fee_covered_minor,
+            )
+        )
     params = {
         "mode": "payment",
+        # Allowed in subscription mode too since API version 2024-11-20.acacia.
         "submit_type": "donate",
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": gift.currency,
-                    "unit_amount": gift.amount_minor,
-                    "product_data": {
-                        "name": project.title,
-                        "description": project.summary,
-                    },
-                },
-            }
-        ],
+        "line_items": line_items,
         "client_reference_id": str(gift.public_id),
         "metadata": metadata,
-        "payment_intent_data": {
-            "description": f"Gift to {project.title}",
-            "metadata": metadata,
-        },
         "success_url": success_url,
         "cancel_url": cancel_url,
     }
+    if gift.is_monthly:
+        # If an invoice arrives before the checkout event, the subscription's metadata
+        # (copied onto each invoice) is all there is to rebuild the record from.
+        metadata.update(
+            recurring_gift_public_id=str(gift.recurring_gift.public_id),
+            amount_minor=str(gift.amount_minor),
+            currency=gift.currency,
+        )
+        params["mode"] = "subscription"
+        params["subscription_data"] = {
+            "description": f"Monthly gift to {project.title}",
+            "metadata": metadata,
+        }
+    else:
+        params["payment_intent_data"] = {"description": f"Gift to {project.title}", "metadata": metadata}
     if gift.donor_email:
         params["customer_email"] = gift.donor_email
     return params
@@ -97,54 +130,216 @@ def start_checkout(request, gift):
             raise
     gift.mark_checkout_started(session.id)
     gift.save(update_fields=["stripe_checkout_session_id", "updated_at"])
+    if gift.recurring_gift_id:
+        RecurringGift.objects.filter(pk=gift.recurring_gift_id).update(stripe_checkout_session_id=session.id)
     return session.url
 
 
-def simulated_completed_event(gift):
-    """A checkout.session.completed event shaped like Stripe's, for the simulated checkout."""
-    session_id = gift.stripe_checkout_session_id
+SIMULATED_API_VERSION = "2026-10-28.endive"
+
+
+def _simulated_event(event_type, data_object, *, created=None):
+    """An event envelope shaped like Stripe's around a simulated object."""
     return {
         "id": "evt_simulated_" + secrets.token_hex(12),
         "object": "event",
-        "api_version": "2026-10-28.endive",
-        "created": int(time.time()),
+        "api_version": SIMULATED_API_VERSION,
+        "created": created or int(time.time()),
         "livemode": False,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},
-        "type": "checkout.session.completed",
-        "data": {
-            "object": {
-                "id": session_id,
-                "object": "checkout.session",
-                "mode": "payment",
-                "submit_type": "donate",
-                "status": "complete",
-                "payment_status": "paid",
-                "amount_subtotal": gift.amount_minor,
-                "amount_total": gift.amount_minor,
-                "currency": gift.currency,
-                "client_reference_id": str(gift.public_id),
-                "customer_details": {
-                    "email": gift.donor_email or "donor@example.com",
-                    "name": gift.donor_name or None,
-                },
-                "metadata": {
-                    webhooks.SITE_MARKER_KEY: settings.STRIPE_SITE_MARKER,
-                    "gift_public_id": str(gift.public_id),
-                    "project_id": str(gift.project_id),
-                },
-                "payment_intent": "pi_simulated_" + secrets.token_hex(12),
-                "livemode": False,
-            }
-        },
+        "type": event_type,
+        "data": {"object": data_object},
     }
 
 
+def _send_simulated(event):
+    """Through the same signature check and handlers as Stripe's deliveries."""
+    payload = json.dumps(event)
+    stored = webhooks.receive(payload.encode(), stripe_gateway.sign_payload(payload))
+    webhooks.process(stored)
+
+
+def _simulated_metadata(gift):
+    recurring = gift.recurring_gift
+    metadata = {
+        webhooks.SITE_MARKER_KEY: settings.STRIPE_SITE_MARKER,
+        "gift_public_id": str(gift.public_id),
+        "project_id": str(gift.project_id),
+    }
+    if gift.fee_covered_minor:
+        metadata["fee_covered_minor"] = str(gift.fee_covered_minor)
+    if recurring is not None:
+        metadata.update(
+            recurring_gift_public_id=str(recurring.public_id),
+            amount_minor=str(recurring.amount_minor),
+            currency=recurring.currency,
+        )
+    return metadata
+
+
+def simulated_completed_event(gift, *, subscription_id=None, customer_id=None):
+    """A checkout.session.completed event shaped like Stripe's, for the simulated checkout."""
+    total = gift.amount_minor + gift.fee_covered_minor
+    session = {
+        "id": gift.stripe_checkout_session_id,
+        "object": "checkout.session",
+        "mode": "payment",
+        "submit_type": "donate",
+        "status": "complete",
+        "payment_status": "paid",
+        "amount_subtotal": total,
+        "amount_total": total,
+        "currency": gift.currency,
+        "client_reference_id": str(gift.public_id),
+        "customer": customer_id,
+        "customer_details": {
+            "email": gift.donor_email or "donor@example.com",
+            "name": gift.donor_name or None,
+        },
+        "metadata": _simulated_metadata(gift),
+        "payment_intent": "pi_simulated_" + secrets.token_hex(12),
+        "subscription": None,
+        "livemode": False,
+    }
+    if gift.is_monthly:
+        # Subscription mode: no payment intent on the session; the invoice carries the payment.
+        session.update(mode="subscription", payment_intent=None, subscription=subscription_id)
+    return _simulated_event("checkout.session.completed", session)
+
+
+def _simulated_invoice_events(recurring, *, billing_reason, email, name):
+    """invoice.paid for one month, then the invoice_payment.paid that ties it to its payment."""
+    first = recurring.payments.order_by("created_at").first()
+    now = int(time.time())
+    invoice_id = "in_simulated_" + secrets.token_hex(12)
+    payment_intent = "pi_simulated_" + secrets.token_hex(12)
+    total = recurring.amount_minor + recurring.fee_covered_minor
+    invoice = {
+        "id": invoice_id,
+        "object": "invoice",
+        "amount_due": total,
+        "amount_paid": total,
+        "amount_remaining": 0,
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically",
+        "currency": recurring.currency,
+        "customer": recurring.stripe_customer_id,
+        "customer_email": email,
+        "customer_name": name,
+        "livemode": False,
+        "parent": {
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {
+                "metadata": _simulated_metadata(first),
+                "subscription": recurring.stripe_subscription_id,
+            },
+        },
+        "period_start": now,
+        "period_end": now,
+        "status": "paid",
+        "status_transitions": {"finalized_at": now, "paid_at": now},
+        "total": total,
+    }
+    invoice_payment = {
+        "id": "inpay_simulated_" + secrets.token_hex(12),
+        "object": "invoice_payment",
+        "amount_paid": total,
+        "amount_requested": total,
+        "created": now,
+        "currency": recurring.currency,
+        "invoice": invoice_id,
+        "is_default": True,
+        "livemode": False,
+        "payment": {"type": "payment_intent", "payment_intent": payment_intent},
+        "status": "paid",
+        "status_transitions": {"canceled_at": None, "paid_at": now},
+    }
+    return [
+        _simulated_event("invoice.paid", invoice),
+        _simulated_event("invoice_payment.paid", invoice_payment),
+    ]
+
+
 def pay_simulated_checkout(gift):
-    """Send a simulated payment through the same signature check and handlers as Stripe's."""
-    payload = json.dumps(simulated_completed_event(gift))
-    event = webhooks.receive(payload.encode(), stripe_gateway.sign_payload(payload))
-    webhooks.process(event)
+    """Send a simulated payment through the same signature check and handlers as Stripe's.
+
+    A monthly gift gets what Stripe sends for one: the completed subscription-mode
+    session, then the first month's invoice."""
+    if not gift.is_monthly:
+        _send_simulated(simulated_completed_event(gift))
+        return
+    subscription_id = "sub_simulated_" + secrets.token_hex(12)
+    customer_id = "cus_simulated_" + secrets.token_hex(8)
+    _send_simulated(simulated_completed_event(gift, subscription_id=subscription_id, customer_id=customer_id))
+    recurring = RecurringGift.objects.get(pk=gift.recurring_gift_id)
+    for event in _simulated_invoice_events(
+        recurring,
+        billing_reason="subscription_create",
+        email=gift.donor_email or "donor@example.com",
+        name=gift.donor_name or None,
+    ):
+        _send_simulated(event)
+
+
+def _check_simulated(recurring):
+    if not settings.SIMULATED_CHECKOUT:
+        raise ValueError("Simulated payments need DEBUG on and no Stripe key.")
+    if not (recurring.stripe_subscription_id or "").startswith("sub_simulated_"):
+        raise ValueError(f"{recurring} is not a simulated monthly gift.")
+
+
+def simulate_next_monthly_payment(recurring):
+    """Simulated mode only: Stripe charges the next month (invoice.paid), through the webhook path."""
+    _check_simulated(recurring)
+    first = recurring.payments.order_by("created_at").first()
+    donor_email = recurring.donor.email if recurring.donor else (first.donor_email if first else "")
+    for event in _simulated_invoice_events(
+        recurring,
+        billing_reason="subscription_cycle",
+        email=donor_email or "donor@example.com",
+        name=(first.donor_name if first else "") or None,
+    ):
+        _send_simulated(event)
+
+
+def cancel_simulated_subscription(recurring, *, reason="cancellation_requested"):
+    """Simulated mode only: the donor cancels; Stripe sends customer.subscription.deleted."""
+    _check_simulated(recurring)
+    now = int(time.time())
+    first = recurring.payments.order_by("created_at").first()
+    subscription = {
+        "id": recurring.stripe_subscription_id,
+        "object": "subscription",
+        "cancel_at": None,
+        "cancel_at_period_end": False,
+        "canceled_at": now,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": reason},
+        "currency": recurring.currency,
+        "customer": recurring.stripe_customer_id,
+        "ended_at": now,
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "object": "subscription_item",
+                    "price": {
+                        "object": "price",
+                        "currency": recurring.currency,
+                        "unit_amount": recurring.amount_minor,
+                        "recurring": {"interval": "month", "interval_count": 1},
+                    },
+                    "quantity": 1,
+                }
+            ],
+        },
+        "livemode": False,
+        "metadata": _simulated_metadata(first) if first else {},
+        "start_date": int(recurring.started_at.timestamp()) if recurring.started_at else now,
+        "status": "canceled",
+    }
+    _send_simulated(_simulated_event("customer.subscription.deleted", subscription))
 
 
 def find_simulated_gift(session_id):

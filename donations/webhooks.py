@@ -7,6 +7,7 @@ never return anything HTTP-shaped; they lock the gift they change, so events abo
 one gift apply one after another whatever order they arrive in.
 """
 
+import datetime
 import json
 import logging
 import traceback
@@ -17,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from donations import stripe_gateway
-from donations.models import Gift, Project, StripeEvent
+from donations import signals, stripe_gateway
+from donations.models import Donor, Gift, Project, RecurringGift, StripeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +203,10 @@ def _donation_payment_link_project(session):
 
 def _check_session_is_ours(session):
     """Raise NotThisSites unless this site started the session, or staff opted its
-    Payment Link in. Sessions of other modes (setup, subscription) are not gifts here."""
+    Payment Link in. Subscription sessions count only with the marker (monthly gifts);
+    other modes (setup) are never gifts here."""
+    if session.get("mode") == "subscription" and _has_site_marker(session):
+        return
     if session.get("mode") != "payment":
         raise NotThisSites(f"A {session.get('mode')}-mode Checkout Session: not a gift on this site.")
     if _has_site_marker(session) or _donation_payment_link_project(session) is not None:
@@ -305,10 +309,11 @@ def _gift_for_session(session, *, create=True):
         link_project = _donation_payment_link_project(session)
         gift = Gift(
             project=_project_for(metadata if _has_site_marker(session) else {}, slug=link_project),
-            amount_minor=amount_minor,
+            amount_minor=0,
             currency=currency,
             livemode=session.get("livemode") is True,
         )
+        gift.amount_minor = _without_fee(gift, amount_minor, metadata if _has_site_marker(session) else {})
         if link_project is None:
             gift.flag(
                 "Recorded from Stripe's event alone: no gift on this site matched checkout "
@@ -331,9 +336,40 @@ def _gift_for_session(session, *, create=True):
 # Handlers: one per event type, each given the event's data.object as a dict and the event.
 
 
+def _from_unix(value):
+    return datetime.datetime.fromtimestamp(value, tz=datetime.UTC) if isinstance(value, int) else None
+
+
+def _int(value):
+    """A whole number from metadata (always strings), or 0."""
+    value = str(value or "")
+    return int(value) if value.isdigit() else 0
+
+
+def _id(value):
+    """The id of a Stripe reference, whether sent as an id or as an expanded object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def _without_fee(gift, total_minor, metadata):
+    """Split what the donor paid into the gift and the fee they chose to cover.
+
+    Checkout charges amount + fee; only the amount counts for the project. The fee is
+    the gift's own (from the form) or, for a record rebuilt from Stripe, its metadata."""
+    fee = gift.fee_covered_minor or _int(metadata.get("fee_covered_minor"))
+    if fee and total_minor <= fee:
+        gift.flag(f"Stripe reported {total_minor}, not more than the fee of {fee} the donor covered.")
+        fee = 0
+    gift.fee_covered_minor = fee
+    return total_minor - fee
+
+
 def _record_session_payment(gift, session):
     details = session.get("customer_details") or {}
     (amount_minor, currency), (charged_minor, charged_currency) = _session_amounts(session)
+    amount_minor = _without_fee(gift, amount_minor, _metadata(session) if _has_site_marker(session) else {})
     gift.record_payment(
         amount_minor=amount_minor,
         currency=currency,
@@ -346,6 +382,8 @@ def _record_session_payment(gift, session):
 
 
 def checkout_session_completed(session, event):
+    if session.get("mode") == "subscription":
+        return _monthly_checkout_completed(session, event)
     gift = _gift_for_session(session)
     if session.get("payment_status") in ("paid", "no_payment_required"):
         _record_session_payment(gift, session)
@@ -357,6 +395,8 @@ def checkout_session_completed(session, event):
 
 
 def checkout_session_async_payment_succeeded(session, event):
+    if session.get("mode") == "subscription":
+        return _monthly_checkout_completed(session, event)
     gift = _gift_for_session(session)
     _record_session_payment(gift, session)
     gift.save()
@@ -452,6 +492,304 @@ def charge_dispute_closed(dispute, event):
     gift.save()
 
 
+# Monthly gifts: Checkout in subscription mode, then one Gift for each paid invoice.
+
+
+def _subscription_details(invoice):
+    """An invoice's subscription and the subscription's metadata, as of the invoice.
+
+    In this API version they live under parent.subscription_details."""
+    parent = invoice.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    if not isinstance(details, dict):
+        return "", {}
+    metadata = details.get("metadata")
+    return _id(details.get("subscription")), metadata if isinstance(metadata, dict) else {}
+
+
+def _check_invoice_is_ours(metadata):
+    if metadata.get(SITE_MARKER_KEY) != settings.STRIPE_SITE_MARKER:
+        raise NotThisSites(
+            "An invoice without this site's marker in parent.subscription_details.metadata "
+            "(another tool's subscription, or a one-off invoice)."
+        )
+
+
+def _locked_recurring_gift(*, subscription_id="", session_id="", metadata=None):
+    """The monthly gift a subscription, session or invoice is about, locked: by Stripe's
+    ids, or by this site's marker and the record's public id. Never by anything else."""
+    metadata = metadata or {}
+    recurring = RecurringGift.objects.select_for_update()
+    if subscription_id:
+        found = recurring.filter(stripe_subscription_id=subscription_id).first()
+        if found:
+            return found
+    if session_id:
+        found = recurring.filter(stripe_checkout_session_id=session_id).first()
+        if found:
+            return found
+    public_id = _uuid(metadata.get("recurring_gift_public_id"))
+    if public_id and metadata.get(SITE_MARKER_KEY) == settings.STRIPE_SITE_MARKER:
+        found = recurring.filter(public_id=public_id).first()
+        # A record already tied to another subscription is not this one.
+        if found and found.stripe_subscription_id in (None, subscription_id or None):
+            return found
+    return None
+
+
+def _recurring_gift_from_metadata(metadata, *, livemode, amount_minor, currency):
+    """Rebuild a lost monthly record from what this site put in Stripe's metadata."""
+    fee = _int(metadata.get("fee_covered_minor"))
+    return RecurringGift(
+        project=_project_for(metadata),
+        amount_minor=_int(metadata.get("amount_minor")) or max(0, amount_minor - fee),
+        currency=(metadata.get("currency") or currency or "").lower(),
+        fee_covered_minor=fee,
+        livemode=livemode,
+    )
+
+
+def _monthly_checkout_completed(session, event):
+    """The donor finished a monthly Checkout: Stripe has created the subscription.
+
+    The money itself is recorded from invoice.paid (one gift per invoice), which may
+    arrive before or after this event."""
+    _check_session_is_ours(session)
+    metadata = _metadata(session)
+    subscription_id = _id(session.get("subscription"))
+    recurring = _locked_recurring_gift(
+        subscription_id=subscription_id, session_id=session["id"], metadata=metadata
+    )
+    if recurring is None:
+        total = session.get("amount_total") or 0
+        recurring = _recurring_gift_from_metadata(
+            metadata,
+            livemode=session.get("livemode") is True,
+            amount_minor=total,
+            currency=session.get("currency"),
+        )
+    details = session.get("customer_details") or {}
+    donor = Donor.for_email(details.get("email"), name=details.get("name") or "")
+    recurring.donor = recurring.donor or donor
+    recurring.stripe_checkout_session_id = session["id"]
+    customer_id = _id(session.get("customer"))
+    if subscription_id:
+        recurring.mark_started(subscription_id=subscription_id, customer_id=customer_id, as_of=event.created)
+    recurring.save()
+    if donor and customer_id and not donor.stripe_customer_id:
+        Donor.objects.filter(pk=donor.pk, stripe_customer_id="").update(stripe_customer_id=customer_id)
+
+    # The gift the form left pending becomes the first month's payment when its invoice arrives.
+    first = _locked_gift_for_session(session)
+    if first is not None:
+        first.stripe_checkout_session_id = session["id"]
+        first.recurring_gift = recurring
+        first.frequency = Gift.Frequency.MONTHLY
+        first.donor_email = first.donor_email or details.get("email") or ""
+        first.donor_name = first.donor_name or details.get("name") or ""
+        first.attach_donor()
+        first.save()
+
+
+def _invoice_payment_intent(invoice):
+    """The payment intent that paid an invoice, when the invoice carries its payments.
+
+    In this API version an invoice reaches its payments through invoice payments
+    (`payments`, only present when included); invoice_payment.paid carries the same."""
+    payments = invoice.get("payments")
+    rows = payments.get("data") if isinstance(payments, dict) else None
+    for row in rows if isinstance(rows, list) else []:
+        payment = row.get("payment") if isinstance(row, dict) else None
+        if isinstance(payment, dict) and row.get("status") in ("paid", None):
+            payment_intent = _id(payment.get("payment_intent"))
+            if payment_intent:
+                return payment_intent
+    return ""
+
+
+def _locked_gift_for_invoice(invoice, recurring, metadata):
+    gifts = Gift.objects.select_for_update()
+    gift = gifts.filter(stripe_invoice_id=invoice["id"]).first()
+    if gift is not None:
+        return gift
+    if invoice.get("billing_reason") == "subscription_create":
+        # The first invoice pays for the gift the donor made on the form.
+        public_id = _uuid(metadata.get("gift_public_id"))
+        gift = gifts.filter(public_id=public_id, stripe_invoice_id=None).first() if public_id else None
+        if gift is not None and gift.recurring_gift_id in (None, recurring.pk):
+            return gift
+    # A later month: a new gift, named and dedicated as the donor's earlier ones.
+    earlier = recurring.payments.order_by("-created_at").first() if recurring.pk else None
+    gift = Gift(
+        project=recurring.project,
+        recurring_gift=recurring,
+        frequency=Gift.Frequency.MONTHLY,
+        amount_minor=recurring.amount_minor,
+        currency=recurring.currency,
+        fee_covered_minor=recurring.fee_covered_minor,
+        livemode=invoice.get("livemode") is True,
+        donor=recurring.donor,
+    )
+    if earlier is not None:
+        for field in ("donor_name", "donor_email", "show_name_publicly", "dedication", "dedication_name"):
+            setattr(gift, field, getattr(earlier, field))
+    return gift
+
+
+def invoice_paid(invoice, event):
+    subscription_id, metadata = _subscription_details(invoice)
+    _check_invoice_is_ours(metadata)
+    if not invoice.get("amount_paid"):
+        return  # nothing was charged (a zero invoice): no gift
+    recurring = _locked_recurring_gift(subscription_id=subscription_id, metadata=metadata)
+    if recurring is None:
+        recurring = _recurring_gift_from_metadata(
+            metadata,
+            livemode=invoice.get("livemode") is True,
+            amount_minor=invoice["amount_paid"],
+            currency=invoice.get("currency"),
+        )
+    recurring.donor = recurring.donor or Donor.for_email(
+        invoice.get("customer_email"), name=invoice.get("customer_name") or ""
+    )
+    recurring.mark_started(
+        subscription_id=subscription_id, customer_id=_id(invoice.get("customer")), as_of=event.created
+    )
+    # A paid month makes a past-due gift active again (unless newer news says otherwise).
+    recurring.set_state(as_of=event.created, status=RecurringGift.Status.ACTIVE)
+    recurring.save()
+
+    gift = _locked_gift_for_invoice(invoice, recurring, metadata)
+    gift.recurring_gift = recurring
+    gift.frequency = Gift.Frequency.MONTHLY
+    gift.stripe_invoice_id = invoice["id"]
+    gift.donor = gift.donor or recurring.donor
+    currency = (invoice.get("currency") or "").lower()
+    gift.record_payment(
+        amount_minor=_without_fee(gift, invoice["amount_paid"], metadata),
+        currency=currency,
+        payment_intent_id=_invoice_payment_intent(invoice) or None,
+        donor_name=invoice.get("customer_name") or "",
+        donor_email=invoice.get("customer_email") or "",
+    )
+    paid_at = (invoice.get("status_transitions") or {}).get("paid_at")
+    gift.paid_at = _from_unix(paid_at) or gift.paid_at
+    gift.save()
+    _apply_waiting_invoice_payments(invoice["id"])
+    _apply_waiting_events(gift.stripe_payment_intent_id)
+
+
+def _apply_waiting_invoice_payments(invoice_id):
+    waiting = StripeEvent.objects.select_for_update().filter(
+        type="invoice_payment.paid",
+        status=StripeEvent.Status.UNMATCHED,
+        payload__data__object__invoice=invoice_id,
+    )
+    for event in sorted(waiting, key=lambda e: (e.created, e.pk)):
+        _apply(HANDLERS[event.type], event)
+        event.attempts += 1
+        event.processed_at = timezone.now()
+        event.save()
+
+
+def invoice_payment_paid(invoice_payment, event):
+    """Ties a monthly payment to its payment intent, so that refunds and disputes of it
+    (which name only the payment intent and charge) find their gift."""
+    invoice_id = _id(invoice_payment.get("invoice"))
+    payment = invoice_payment.get("payment")
+    payment_intent = _id(payment.get("payment_intent")) if isinstance(payment, dict) else ""
+    if not payment_intent:
+        return  # paid out of band: no card payment to refund or dispute
+    gift = Gift.objects.select_for_update().filter(stripe_invoice_id=invoice_id).first()
+    if gift is None:
+        raise WaitingForGift(
+            f"No monthly payment on this site for invoice {invoice_id} (yet): another tool's "
+            "invoice, or one whose invoice.paid has not arrived."
+        )
+    if gift.stripe_payment_intent_id is None:
+        gift.stripe_payment_intent_id = payment_intent
+        gift.save()
+    elif gift.stripe_payment_intent_id != payment_intent:
+        gift.flag(f"Invoice {invoice_id} was paid by a second payment, {payment_intent}.")
+        gift.save()
+    _apply_waiting_events(payment_intent)
+
+
+def invoice_payment_failed(invoice, event):
+    subscription_id, metadata = _subscription_details(invoice)
+    _check_invoice_is_ours(metadata)
+    recurring = _locked_recurring_gift(subscription_id=subscription_id, metadata=metadata)
+    if recurring is None or not recurring.is_running:
+        # A first payment fails on Checkout's own page, before any subscription exists.
+        return
+    if recurring.set_state(as_of=event.created, status=RecurringGift.Status.PAST_DUE):
+        recurring.save()
+        transaction.on_commit(
+            lambda: signals.payment_failed.send(sender=RecurringGift, recurring_gift=recurring)
+        )
+
+
+CANCELLATION_REASONS = {
+    "cancellation_requested": "Cancelled at the donor's request",
+    "payment_failed": "Payments failed",
+    "payment_disputed": "A payment was disputed",
+}
+
+
+def _cancellation_reason(subscription):
+    details = subscription.get("cancellation_details") or {}
+    reason = details.get("reason")
+    parts = [
+        CANCELLATION_REASONS.get(reason, reason or ""),
+        f"feedback: {details['feedback']}" if details.get("feedback") else "",
+        details.get("comment") or "",
+    ]
+    return "; ".join(part for part in parts if part)
+
+
+def _apply_subscription(subscription, event, *, deleted):
+    metadata = _metadata(subscription)
+    recurring = _locked_recurring_gift(subscription_id=subscription.get("id", ""), metadata=metadata)
+    if recurring is None:
+        if not _has_site_marker(subscription):
+            raise NotThisSites("A subscription this site did not create (no site marker).")
+        items = ((subscription.get("items") or {}).get("data")) or [{}]
+        unit_amount = ((items[0].get("price") or {}).get("unit_amount")) or 0
+        recurring = _recurring_gift_from_metadata(
+            metadata,
+            livemode=subscription.get("livemode") is True,
+            amount_minor=unit_amount,
+            currency=subscription.get("currency"),
+        )
+        recurring.stripe_subscription_id = subscription.get("id")
+    status = (
+        RecurringGift.Status.CANCELLED
+        if deleted
+        else RecurringGift.STRIPE_STATUSES.get(subscription.get("status"))
+    )
+    # Cancelling at the period's end (or on a set date) is how donors usually cancel in the portal.
+    ending = bool(subscription.get("cancel_at_period_end") or subscription.get("cancel_at"))
+    cancelled = status == RecurringGift.Status.CANCELLED
+    ended_at = subscription.get("ended_at") or subscription.get("canceled_at")
+    recurring.set_state(
+        as_of=event.created,
+        status=status,
+        cancel_at_period_end=ending and not cancelled,
+        cancelled_at=_from_unix(ended_at),
+        reason=_cancellation_reason(subscription) if (ending or cancelled) else "",
+    )
+    recurring.stripe_customer_id = recurring.stripe_customer_id or _id(subscription.get("customer"))
+    recurring.save()
+
+
+def customer_subscription_updated(subscription, event):
+    _apply_subscription(subscription, event, deleted=False)
+
+
+def customer_subscription_deleted(subscription, event):
+    _apply_subscription(subscription, event, deleted=True)
+
+
 HANDLERS = {
     "checkout.session.completed": checkout_session_completed,
     "checkout.session.async_payment_succeeded": checkout_session_async_payment_succeeded,
@@ -461,4 +799,9 @@ HANDLERS = {
     "charge.refund.updated": charge_refund_updated,
     "charge.dispute.created": charge_dispute_created,
     "charge.dispute.closed": charge_dispute_closed,
+    "invoice.paid": invoice_paid,
+    "invoice_payment.paid": invoice_payment_paid,
+    "invoice.payment_failed": invoice_payment_failed,
+    "customer.subscription.updated": customer_subscription_updated,
+    "customer.subscription.deleted": customer_subscription_deleted,
 }
