@@ -7,7 +7,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from donations import webhooks
-from donations.models import Gift, GiftMove, Project, StripeEvent
+from donations.models import Gift, GiftMove, Project, RecurringGift, StripeEvent
 from donations.money import format_money, parse_major_amount, to_major
 
 
@@ -47,16 +47,32 @@ class ProjectAdminForm(forms.ModelForm):
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectAdminForm
-    list_display = ["title", "status", "is_general_fund", "is_featured", "goal", "raised", "gift_count"]
+    list_display = [
+        "title", "status", "is_general_fund", "is_featured", "goal", "raised", "gift_count",
+        "monthly_donors", "monthly_revenue",
+    ]  # fmt: skip
     list_filter = ["status", "is_general_fund", "is_featured"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["raised", "gift_count"]
+    readonly_fields = ["raised", "gift_count", "monthly_donors", "monthly_revenue"]
     actions = ["recount_totals"]
     fields = [
         "title", "slug", "summary", "description", "image", "image_alt", "goal", "currency",
         "status", "is_general_fund", "is_featured", "position", "raised", "gift_count",
+        "monthly_donors", "monthly_revenue",
     ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_monthly_giving()
+
+    @admin.display(description="monthly donors", ordering="monthly_donors")
+    def monthly_donors(self, project):
+        return getattr(project, "monthly_donors", 0)
+
+    @admin.display(description="monthly recurring revenue", ordering="monthly_minor")
+    def monthly_revenue(self, project):
+        # Active and past-due monthly gifts in the project's currency: what comes in each month.
+        return format_money(getattr(project, "monthly_minor", 0), project.currency)
 
     @admin.display(description="goal")
     def goal(self, project):
@@ -98,9 +114,10 @@ class MoveGiftsForm(forms.Form):
 
 # Stripe's record of the money: shown, never edited here.
 STRIPE_FIELDS = [
-    "public_id", "project", "amount", "refunded", "held_by_dispute", "status", "dispute_status",
-    "livemode", "stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_charge_id",
-    "stripe_dispute_id", "paid_at", "created_at", "updated_at",
+    "public_id", "project", "amount", "fee_covered", "refunded", "held_by_dispute", "status",
+    "dispute_status", "frequency", "recurring_gift", "livemode", "stripe_checkout_session_id",
+    "stripe_payment_intent_id", "stripe_charge_id", "stripe_invoice_id", "stripe_dispute_id", "paid_at",
+    "created_at", "updated_at",
 ]  # fmt: skip
 # What staff may correct: how the donor is named and thanked, and the review flag.
 EDITABLE_FIELDS = [
@@ -123,7 +140,7 @@ class GiftAdmin(admin.ModelAdmin):
     ]
     search_fields = [
         "donor_name", "donor_email", "stripe_checkout_session_id", "stripe_payment_intent_id",
-        "stripe_charge_id", "public_id",
+        "stripe_charge_id", "stripe_invoice_id", "public_id",
     ]  # fmt: skip
     date_hierarchy = "created_at"
     list_select_related = ["project"]
@@ -158,6 +175,10 @@ class GiftAdmin(admin.ModelAdmin):
             for move in gift.moves.select_related("moved_by", "from_project", "to_project")
         ]
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
+
+    @admin.display(description="fee covered by the donor (not counted)")
+    def fee_covered(self, gift):
+        return format_money(gift.fee_covered_minor, gift.currency)
 
     @admin.display(description="refunded")
     def refunded(self, gift):
@@ -214,6 +235,58 @@ class GiftAdmin(admin.ModelAdmin):
                 for row in totals
             ]
         return response
+
+
+@admin.register(RecurringGift)
+class RecurringGiftAdmin(admin.ModelAdmin):
+    """Monthly gifts: Stripe's subscriptions as this site knows them. Read only: donors
+    change or cancel them in Stripe's customer portal, and Stripe's events update them here."""
+
+    list_display = [
+        "id",
+        "created_at",
+        "project",
+        "monthly_amount",
+        "status",
+        "cancel_at_period_end",
+        "donor",
+    ]
+    list_filter = ["status", "project", "cancel_at_period_end", "livemode", "currency"]
+    search_fields = ["donor__email", "stripe_subscription_id", "stripe_customer_id", "public_id"]
+    list_select_related = ["project", "donor"]
+    date_hierarchy = "created_at"
+    fields = [
+        "public_id", "project", "donor", "monthly_amount", "fee_covered", "status", "cancel_at_period_end",
+        "started_at", "cancelled_at", "cancellation_reason", "livemode", "stripe_checkout_session_id",
+        "stripe_subscription_id", "stripe_customer_id", "payments_made", "created_at", "updated_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="every month", ordering="amount_minor")
+    def monthly_amount(self, recurring):
+        return format_money(recurring.amount_minor, recurring.currency)
+
+    @admin.display(description="fee covered each month")
+    def fee_covered(self, recurring):
+        return format_money(recurring.fee_covered_minor, recurring.currency)
+
+    @admin.display(description="payments")
+    def payments_made(self, recurring):
+        lines = [
+            f"{gift.paid_at or gift.created_at:%Y-%m-%d}: {format_money(gift.amount_minor, gift.currency)} "
+            f"({gift.get_status_display()}) #{gift.pk}"
+            for gift in recurring.payments.order_by("created_at")
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
 
 @admin.register(StripeEvent)
