@@ -549,6 +549,23 @@ def _recurring_gift_from_metadata(metadata, *, livemode, amount_minor, currency)
     )
 
 
+def _save_rebuilt(recurring, *, subscription_id="", session_id="", metadata=None):
+    """Save a record rebuilt from Stripe at once, in a savepoint: when two events about
+    one subscription arrive together, the second insert waits for the first, fails on
+    the unique subscription id, and then finds and locks the record the first one made."""
+    recurring.stripe_subscription_id = subscription_id or None
+    if session_id:
+        recurring.stripe_checkout_session_id = session_id
+    try:
+        with transaction.atomic():
+            recurring.save()
+    except IntegrityError:
+        recurring = _locked_recurring_gift(
+            subscription_id=subscription_id, session_id=session_id, metadata=metadata
+        )
+    return recurring
+
+
 def _monthly_checkout_completed(session, event):
     """The donor finished a monthly Checkout: Stripe has created the subscription.
 
@@ -567,6 +584,9 @@ def _monthly_checkout_completed(session, event):
             livemode=session.get("livemode") is True,
             amount_minor=total,
             currency=session.get("currency"),
+        )
+        recurring = _save_rebuilt(
+            recurring, subscription_id=subscription_id, session_id=session["id"], metadata=metadata
         )
     details = session.get("customer_details") or {}
     donor = Donor.for_email(details.get("email"), name=details.get("name") or "")
@@ -649,6 +669,7 @@ def invoice_paid(invoice, event):
             amount_minor=invoice["amount_paid"],
             currency=invoice.get("currency"),
         )
+        recurring = _save_rebuilt(recurring, subscription_id=subscription_id, metadata=metadata)
     recurring.donor = recurring.donor or Donor.for_email(
         invoice.get("customer_email"), name=invoice.get("customer_name") or ""
     )
@@ -761,7 +782,7 @@ def _apply_subscription(subscription, event, *, deleted):
             amount_minor=unit_amount,
             currency=subscription.get("currency"),
         )
-        recurring.stripe_subscription_id = subscription.get("id")
+        recurring = _save_rebuilt(recurring, subscription_id=subscription.get("id"), metadata=metadata)
     status = (
         RecurringGift.Status.CANCELLED
         if deleted
