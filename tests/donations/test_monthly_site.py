@@ -153,6 +153,13 @@ def test_a_simulated_cancellation_ends_the_monthly_gift(started_simulation, proj
     assert project.raised_minor == 2_500
 
 
+def test_the_cancel_command_cancels_through_the_webhook_path(started_simulation):
+    call_command("cancel_simulated_monthly_gift", str(started_simulation.pk))
+
+    assert RecurringGift.objects.get().status == RecurringGift.Status.CANCELLED
+    assert StripeEvent.objects.filter(type="customer.subscription.deleted", status="processed").count() == 1
+
+
 def test_months_cannot_be_simulated_with_real_keys(started_simulation, settings):
     settings.SIMULATED_CHECKOUT = False
     settings.STRIPE_SECRET_KEY = "sk_test_suite_key"
