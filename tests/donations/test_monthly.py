@@ -559,3 +559,96 @@ def test_a_donor_record_is_made_from_the_email_stripe_collected(
 
     gift.refresh_from_db()
     assert gift.donor == Donor.objects.get(email="jane.donor@example.com")
+
+
+# The Checkout Session Stripe is asked for
+
+
+FEE_LINE_DESCRIPTION = "So that all of your gift reaches the project."
+
+
+def checkout_request(rf):
+    return rf.post("/donate/")
+
+
+def test_a_monthly_gift_asks_stripe_for_a_subscription_mode_session(
+    rf, project, make_gift, stripe_stub, checkout_session
+):
+    from donations import services
+
+    session = checkout_session()
+    stripe_stub.respond(session)
+    gift = make_gift(
+        project,
+        status=Gift.Status.PENDING,
+        amount_minor=2_500,
+        fee_covered_minor=87,
+        donor_email="jane@example.com",
+    )
+    recurring = RecurringGift.begin(gift)
+
+    url = services.start_checkout(checkout_request(rf), gift)
+
+    assert url == session["url"]
+    (request,) = stripe_stub.requests
+    assert (request["method"], request["path"]) == ("POST", "/v1/checkout/sessions")
+    metadata = {
+        "podari_site": "podari-life",
+        "gift_public_id": str(gift.public_id),
+        "project_id": str(project.pk),
+        "project_slug": "car-t",
+        "fee_covered_minor": "87",
+        "recurring_gift_public_id": str(recurring.public_id),
+        "amount_minor": "2500",
+        "currency": "usd",
+    }
+    assert request["params"] == {
+        "mode": "subscription",
+        "submit_type": "donate",
+        "line_items[0][quantity]": "1",
+        "line_items[0][price_data][currency]": "usd",
+        "line_items[0][price_data][unit_amount]": "2500",
+        "line_items[0][price_data][product_data][name]": "Monthly gift: CAR-T therapy for children",
+        "line_items[0][price_data][product_data][description]": project.summary,
+        "line_items[0][price_data][recurring][interval]": "month",
+        "line_items[1][quantity]": "1",
+        "line_items[1][price_data][currency]": "usd",
+        "line_items[1][price_data][unit_amount]": "87",
+        "line_items[1][price_data][product_data][name]": "Covering the card fee",
+        "line_items[1][price_data][product_data][description]": FEE_LINE_DESCRIPTION,
+        "line_items[1][price_data][recurring][interval]": "month",
+        "client_reference_id": str(gift.public_id),
+        **{f"metadata[{key}]": value for key, value in metadata.items()},
+        "subscription_data[description]": "Monthly gift to CAR-T therapy for children",
+        **{f"subscription_data[metadata][{key}]": value for key, value in metadata.items()},
+        "customer_email": "jane@example.com",
+        "success_url": "http://testserver/donate/thanks/?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": f"http://testserver/donate/?resume={gift.public_id}",
+    }
+    # No payment_intent_data: Stripe refuses it in subscription mode.
+    assert request["headers"]["Idempotency-Key"] == f"checkout-{gift.public_id}"
+    assert RecurringGift.objects.get().stripe_checkout_session_id == session["id"]
+
+
+def test_a_one_time_gift_with_the_fee_covered_is_charged_as_two_lines(
+    rf, project, make_gift, stripe_stub, checkout_session
+):
+    from donations import services
+
+    stripe_stub.respond(checkout_session())
+    gift = make_gift(project, status=Gift.Status.PENDING, amount_minor=10_000, fee_covered_minor=256)
+
+    services.start_checkout(checkout_request(rf), gift)
+
+    params = stripe_stub.requests[0]["params"]
+    assert params["mode"] == "payment"
+    assert (
+        params["line_items[0][price_data][unit_amount]"],
+        params["line_items[1][price_data][unit_amount]"],
+    ) == (
+        "10000",
+        "256",
+    )
+    assert "line_items[0][price_data][recurring][interval]" not in params
+    assert params["metadata[fee_covered_minor]"] == "256"
+    assert params["payment_intent_data[metadata][fee_covered_minor]"] == "256"
