@@ -119,3 +119,125 @@ def donate(client):
         return client.post(reverse("donations:donate"), data)
 
     return post
+
+
+# Monthly gifts: a gift as the donate form leaves it, and Stripe's events about it.
+
+SUBSCRIPTION = "sub_1QcM4rB7WZ01zgkWp2Yt6Hn8"
+
+
+def monthly_metadata(gift):
+    recurring = gift.recurring_gift
+    metadata = {
+        "podari_site": "podari-life",
+        "gift_public_id": str(gift.public_id),
+        "recurring_gift_public_id": str(recurring.public_id),
+        "project_id": str(gift.project_id),
+        "project_slug": gift.project.slug,
+        "amount_minor": str(recurring.amount_minor),
+        "currency": recurring.currency,
+    }
+    if gift.fee_covered_minor:
+        metadata["fee_covered_minor"] = str(gift.fee_covered_minor)
+    return metadata
+
+
+@pytest.fixture
+def monthly_gift(make_pending_gift, project):
+    """monthly_gift(**fields): a monthly gift as the donate form leaves it: a pending first
+    payment and its incomplete recurring record, checkout started."""
+
+    def make(**fields):
+        from donations.models import RecurringGift
+
+        fields.setdefault("amount_minor", 2_500)
+        gift = make_pending_gift(project, **fields)
+        recurring = RecurringGift.begin(gift)
+        recurring.stripe_checkout_session_id = gift.stripe_checkout_session_id
+        recurring.save()
+        gift.refresh_from_db()
+        return gift
+
+    return make
+
+
+@pytest.fixture
+def session_completed(stripe_event):
+    def make(gift, *, subscription=SUBSCRIPTION, **fields):
+        return stripe_event(
+            "checkout_session_completed_subscription",
+            id=gift.stripe_checkout_session_id,
+            client_reference_id=str(gift.public_id),
+            metadata=monthly_metadata(gift),
+            subscription=subscription,
+            amount_subtotal=gift.charged_minor,
+            amount_total=gift.charged_minor,
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def invoice_event(stripe_event):
+    """invoice_event(gift, name="invoice_paid", invoice=..., reason=..., created=..., **fields)."""
+
+    def make(
+        gift,
+        name="invoice_paid",
+        *,
+        invoice="in_1QcM4sB7WZ01zgkW3kLm9NbV",
+        reason="subscription_create",
+        subscription=SUBSCRIPTION,
+        created=None,
+        metadata=None,
+        **fields,
+    ):
+        charged = gift.charged_minor
+        amounts = {"amount_due": charged, "total": charged, "subtotal": charged}
+        if name == "invoice_paid":
+            amounts["amount_paid"] = charged
+        event = stripe_event(
+            name,
+            id=invoice,
+            billing_reason=reason,
+            currency=gift.currency,
+            parent={
+                "quote_details": None,
+                "subscription_details": {
+                    "metadata": monthly_metadata(gift) if metadata is None else metadata,
+                    "subscription": subscription,
+                },
+                "type": "subscription_details",
+            },
+            **amounts,
+            **fields,
+        )
+        if created is not None:
+            event["created"] = created
+        return event
+
+    return make
+
+
+@pytest.fixture
+def invoice_payment_event(stripe_event):
+    def make(invoice="in_1QcM4sB7WZ01zgkW3kLm9NbV", payment_intent="pi_3QcM4tB7WZ01zgkW0fE5gH7j"):
+        return stripe_event(
+            "invoice_payment_paid",
+            invoice=invoice,
+            payment={"type": "payment_intent", "payment_intent": payment_intent},
+        )
+
+    return make
+
+
+@pytest.fixture
+def subscription_event(stripe_event):
+    def make(gift, name="customer_subscription_updated", *, created, subscription=SUBSCRIPTION, **fields):
+        fields.setdefault("metadata", monthly_metadata(gift))
+        event = stripe_event(name, id=subscription, **fields)
+        event["created"] = created
+        return event
+
+    return make
