@@ -132,6 +132,7 @@ class GiftAdmin(admin.ModelAdmin):
     list_filter = [
         "status",
         "project",
+        "frequency",
         "needs_review",
         "dispute_status",
         "livemode",

@@ -799,7 +799,11 @@ def _apply_subscription(subscription, event, *, deleted):
         cancelled_at=_from_unix(ended_at),
         reason=_cancellation_reason(subscription) if (ending or cancelled) else "",
     )
+    # An update can be the first news of a subscription the form's record is waiting for.
+    recurring.stripe_subscription_id = recurring.stripe_subscription_id or subscription.get("id")
     recurring.stripe_customer_id = recurring.stripe_customer_id or _id(subscription.get("customer"))
+    if recurring.is_running and not recurring.started_at:
+        recurring.started_at = _from_unix(subscription.get("start_date")) or timezone.now()
     recurring.save()
 
 

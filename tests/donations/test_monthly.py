@@ -536,3 +536,18 @@ def test_a_one_time_gift_with_the_fee_covered_is_charged_as_two_lines(
     assert "line_items[0][price_data][recurring][interval]" not in params
     assert params["metadata[fee_covered_minor]"] == "256"
     assert params["payment_intent_data[metadata][fee_covered_minor]"] == "256"
+
+
+def test_a_subscription_update_before_the_checkout_event_ties_the_record_to_its_subscription(
+    post_event, project, monthly_gift, subscription_event, invoice_event
+):
+    gift = monthly_gift()
+
+    ok(post_event(subscription_event(gift, created=2_000_000_000, status="active")))
+
+    recurring = recurring_of(gift)
+    assert (recurring.status, recurring.stripe_subscription_id) == (RecurringGift.Status.ACTIVE, SUBSCRIPTION)
+    assert recurring.started_at is not None
+    ok(post_event(invoice_event(gift)))
+    assert RecurringGift.objects.count() == 1
+    assert project_totals(project) == (2_500, 1, 1)
