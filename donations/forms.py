@@ -1,8 +1,15 @@
 from django import forms
 from django.conf import settings
 
-from donations.models import Gift, Project
-from donations.money import decimals_for, gift_amounts, is_chargeable, parse_major_amount, to_major
+from donations.models import Donor, Gift, Project, RecurringGift
+from donations.money import (
+    decimals_for,
+    fee_to_cover,
+    gift_amounts,
+    is_chargeable,
+    parse_major_amount,
+    to_major,
+)
 
 OTHER_AMOUNT = "other"
 
@@ -23,6 +30,14 @@ def amount_help(amounts):
 class DonateForm(forms.Form):
     """The donate page. Amounts come in as presets (minor units) or typed major units."""
 
+    # One-time is preselected: nobody signs up for repeated charges without choosing to.
+    frequency = forms.ChoiceField(
+        label="How often",
+        choices=[(Gift.Frequency.ONE_TIME, "Give once"), (Gift.Frequency.MONTHLY, "Give monthly")],
+        initial=Gift.Frequency.ONE_TIME,
+        required=False,  # a form sent without it (an older page) gives once
+        widget=forms.RadioSelect,
+    )
     amount_preset = forms.ChoiceField(label="Amount", widget=forms.RadioSelect, required=False)
     amount_custom = forms.CharField(
         label="Other amount",
@@ -51,6 +66,12 @@ class DonateForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     show_name_publicly = forms.BooleanField(label="Show my name on the donor list", required=False)
+    wants_impact_emails = forms.BooleanField(
+        label="Email me stories about what my gift does",
+        required=False,
+        help_text="A few times a year. Unsubscribe from any of them.",
+    )
+    cover_fee = forms.BooleanField(required=False)
     dedication = forms.ChoiceField(
         label="Dedicate this gift",
         choices=Gift.Dedication.choices,
@@ -88,7 +109,24 @@ class DonateForm(forms.Form):
             (str(minor), self.amounts.format(minor)) for minor in self.amounts.presets
         ] + [(OTHER_AMOUNT, "Other amount")]
         self.fields["amount_custom"].help_text = amount_help(self.amounts)
+        self.fields["cover_fee"].label = self.fee_rule()
         self.initial.setdefault("amount_preset", str(self.amounts.default_preset))
+
+    @property
+    def fee_percent_bp(self):
+        return settings.FEE_COVER_PERCENT_BP
+
+    @property
+    def fee_fixed_minor(self):
+        return settings.FEE_COVER_FIXED_MINOR
+
+    def fee_rule(self):
+        """The "cover the fee" label before an amount is known (the script names the exact sum)."""
+        percent = f"{settings.FEE_COVER_PERCENT_BP // 100}.{settings.FEE_COVER_PERCENT_BP % 100:02d}".rstrip(
+            "0"
+        )
+        fixed = self.amounts.format(settings.FEE_COVER_FIXED_MINOR)
+        return f"Add the card fee ({percent.rstrip('.')}% + {fixed}) so all of my gift reaches the project"
 
     def currency_options(self):
         """For the script that switches amounts when the project changes: each currency's amounts."""
@@ -154,6 +192,8 @@ class DonateForm(forms.Form):
                 cleaned["amount_minor"] = amount_minor
                 cleaned["currency"] = currency
 
+        if cleaned.get("wants_impact_emails") and not cleaned.get("donor_email"):
+            self.add_error("donor_email", "Enter your email to get stories, or untick the box.")
         if cleaned.get("show_name_publicly") and not cleaned.get("donor_name", "").strip():
             self.add_error("donor_name", "Enter the name to show on the donor list, or untick the box.")
         if cleaned.get("dedication") and not cleaned.get("dedication_name", "").strip():
@@ -161,17 +201,26 @@ class DonateForm(forms.Form):
         return cleaned
 
     def create_gift(self):
+        """The pending gift (and, for a monthly gift, its record), with the donor's consent."""
         data = self.cleaned_data
-        return Gift.objects.create(
+        donor = Donor.for_email(data["donor_email"], name=data["donor_name"].strip())
+        if donor is not None and data["wants_impact_emails"]:
+            donor.give_impact_consent()
+        gift = Gift.objects.create(
             project=data["project"],
             amount_minor=data["amount_minor"],
             currency=data["currency"],
+            fee_covered_minor=fee_to_cover(data["amount_minor"]) if data["cover_fee"] else 0,
+            donor=donor,
             donor_name=data["donor_name"].strip(),
             donor_email=data["donor_email"],
             show_name_publicly=data["show_name_publicly"],
             dedication=data["dedication"] or "",
             dedication_name=data["dedication_name"].strip() if data["dedication"] else "",
         )
+        if data.get("frequency") == Gift.Frequency.MONTHLY:
+            RecurringGift.begin(gift)
+        return gift
 
     @classmethod
     def initial_from_gift(cls, gift):
@@ -185,6 +234,8 @@ class DonateForm(forms.Form):
             "show_name_publicly": gift.show_name_publicly,
             "dedication": gift.dedication,
             "dedication_name": gift.dedication_name,
+            "frequency": gift.frequency,
+            "cover_fee": bool(gift.fee_covered_minor),
         }
         if amount in presets:
             initial["amount_preset"] = amount

@@ -177,7 +177,7 @@ def test_a_yen_project_offers_yen(client, general_fund, yen_project):
     assert choices == ["¥3,000", "¥5,000", "¥10,000", "¥30,000", "Other amount"]
     assert form_value(response, "amount_preset") == "5000"
     page = response.content.decode()
-    assert "$" not in re.search(r"<fieldset.*?</fieldset>", page, re.S).group(0)
+    assert "$" not in re.search(r"<fieldset[^>]*id=\"id_amount_preset\".*?</fieldset>", page, re.S).group(0)
     assert "Gifts from ¥500 to ¥3,000,000." in page
     assert "Japanese yen" in page
     assert 'name="currency" value="jpy"' in page
@@ -219,7 +219,7 @@ def test_an_amount_shown_in_dollars_is_not_charged_in_yen(client, general_fund, 
     )
     assert form["amount_preset"].value() in (None, "")
     page = response.content.decode()
-    amounts = re.search(r"<fieldset.*?</fieldset>", page, re.S).group(0)
+    amounts = re.search(r"<fieldset[^>]*id=\"id_amount_preset\".*?</fieldset>", page, re.S).group(0)
     assert "¥5,000" in amounts and "$" not in amounts
     assert "checked" not in amounts
     assert 'name="currency" value="jpy"' in page
