@@ -174,8 +174,11 @@ def test_keyboard_only_gift(browser_page, content):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/donate/\?project=car-t$"))
 
-    # Tab lands on the checked radio of the amount group; arrows move the choice.
+    # Tab lands on the checked radio of "how often" (giving once is preselected), then on
+    # the checked radio of the amount group; arrows move the choice.
     info = flows.tab_until(page, lambda f: f["type"] == "radio")
+    assert info["name"] == "Give once"
+    info = flows.tab_until(page, lambda f: f["type"] == "radio", limit=1)
     assert info["name"] == "$50"
     for _ in range(10):
         if flows.focused(page)["name"] == "Other amount":
