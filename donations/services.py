@@ -342,6 +342,24 @@ def cancel_simulated_subscription(recurring, *, reason="cancellation_requested")
     _send_simulated(_simulated_event("customer.subscription.deleted", subscription))
 
 
+def create_billing_portal_session(donor, return_url):
+    """The URL of Stripe's customer portal, where a monthly donor updates their card or
+    cancels. None when the donor has no Stripe customer (never gave monthly) or in the
+    simulated checkout (use cancel_simulated_subscription there). Raises StripeUnavailable."""
+    if settings.SIMULATED_CHECKOUT:
+        return None
+    customer_id = donor.stripe_customer_id or (
+        RecurringGift.objects.filter(donor=donor)
+        .exclude(stripe_customer_id="")
+        .order_by("-created_at")
+        .values_list("stripe_customer_id", flat=True)
+        .first()
+    )
+    if not customer_id:
+        return None
+    return stripe_gateway.create_billing_portal_session(customer_id, return_url)
+
+
 def find_simulated_gift(session_id):
     if not settings.SIMULATED_CHECKOUT or not session_id.startswith(SIMULATED_SESSION_PREFIX):
         return None

@@ -193,6 +193,22 @@ def test_a_billing_portal_session_is_created_for_the_donor(stripe_stub):
     assert request["params"] == {"customer": "cus_RVd8kz1qPm3xYb", "return_url": "http://testserver/giving/"}
 
 
+def test_a_donors_portal_opens_on_the_customer_of_their_monthly_gift(stripe_stub, project, make_monthly):
+    from donations.models import Donor
+
+    donor = Donor.for_email("jane@example.com")
+    make_monthly(project, donor=donor, stripe_customer_id="cus_RVd8kz1qPm3xYb")
+    stripe_stub.respond({"object": "billing_portal.session", "url": "https://billing.stripe.com/p/session/x"})
+
+    url = services.create_billing_portal_session(donor, "http://testserver/giving/")
+
+    assert url == "https://billing.stripe.com/p/session/x"
+    assert stripe_stub.requests[0]["params"]["customer"] == "cus_RVd8kz1qPm3xYb"
+    # A donor who never gave monthly has no portal, and Stripe is not asked.
+    assert services.create_billing_portal_session(Donor.for_email("sam@example.org"), "http://x/") is None
+    assert len(stripe_stub.requests) == 1
+
+
 def test_a_billing_portal_stripe_refuses_is_reported_as_unavailable(stripe_stub):
     stripe_stub.respond(
         {"error": {"type": "invalid_request_error", "message": "No such customer"}}, status=400
