@@ -91,7 +91,9 @@ class ProjectAdmin(admin.ModelAdmin):
     )
     def recount_totals(self, request, queryset):
         # Totals stay exact by themselves; this repairs them after a hand edit in the database.
-        updated = queryset.recount_totals()
+        # The list's queryset carries the monthly-giving sums (GROUP BY), which cannot be
+        # locked row by row: recount the same projects from a plain queryset.
+        updated = Project.objects.filter(pk__in=list(queryset.values_list("pk", flat=True))).recount_totals()
         self.message_user(request, f"Recounted the totals of {updated} project(s).", messages.SUCCESS)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
