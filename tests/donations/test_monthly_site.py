@@ -67,6 +67,27 @@ def test_the_project_page_shows_how_many_people_give_monthly(client, project, ma
     assert "2 people give to this project every month." in page
 
 
+def test_a_cached_project_page_counts_a_new_monthly_donor_at_once(
+    client,
+    project,
+    settings,
+    post_event,
+    monthly_gift,
+    subscription_event,
+    django_capture_on_commit_callbacks,
+):
+    settings.PAGE_CACHE_ENABLED = True
+    gift = monthly_gift()
+    assert "every month" not in client.get(project.get_absolute_url()).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # Only the monthly record changes here: no gift is saved.
+        post_event(subscription_event(gift, created=2_000_000_000, status="active"))
+
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert "1 person gives to this project every month." in page
+
+
 def test_a_project_without_monthly_donors_says_nothing_about_them(client, project):
     page = client.get(project.get_absolute_url()).content.decode()
 
