@@ -566,6 +566,12 @@ def _save_rebuilt(recurring, *, subscription_id="", session_id="", metadata=None
     return recurring
 
 
+def _remember_customer(donor, customer_id):
+    """The donor's Stripe customer, for the customer portal ("manage my giving")."""
+    if donor is not None and customer_id and not donor.stripe_customer_id:
+        Donor.objects.filter(pk=donor.pk, stripe_customer_id="").update(stripe_customer_id=customer_id)
+
+
 def _monthly_checkout_completed(session, event):
     """The donor finished a monthly Checkout: Stripe has created the subscription.
 
@@ -596,8 +602,7 @@ def _monthly_checkout_completed(session, event):
     if subscription_id:
         recurring.mark_started(subscription_id=subscription_id, customer_id=customer_id, as_of=event.created)
     recurring.save()
-    if donor and customer_id and not donor.stripe_customer_id:
-        Donor.objects.filter(pk=donor.pk, stripe_customer_id="").update(stripe_customer_id=customer_id)
+    _remember_customer(recurring.donor, customer_id)
 
     # The gift the form left pending becomes the first month's payment when its invoice arrives.
     first = _locked_gift_for_session(session)
@@ -679,6 +684,7 @@ def invoice_paid(invoice, event):
     # A paid month makes a past-due gift active again (unless newer news says otherwise).
     recurring.set_state(as_of=event.created, status=RecurringGift.Status.ACTIVE)
     recurring.save()
+    _remember_customer(recurring.donor, _id(invoice.get("customer")))
 
     gift = _locked_gift_for_invoice(invoice, recurring, metadata)
     gift.recurring_gift = recurring

@@ -104,6 +104,7 @@ def test_an_invoice_before_the_checkout_event_loses_and_doubles_nothing(
     recurring = recurring_of(gift)
     assert recurring.status == RecurringGift.Status.ACTIVE
     assert recurring.stripe_subscription_id == SUBSCRIPTION
+    assert recurring.donor.stripe_customer_id == "cus_RVd8kz1qPm3xYb"  # the portal works already
     assert project_totals(project) == (2_500, 1, 1)
 
     ok(post_event(session_completed(gift)))
