@@ -57,6 +57,18 @@ def create_checkout_session(params, *, idempotency_key):
     return CheckoutSession(id=session.id, url=session.url)
 
 
+def create_billing_portal_session(customer_id, return_url):
+    """A Stripe customer portal page where a monthly donor updates their card or cancels.
+    Returns its URL (short-lived; create one for each visit)."""
+    try:
+        session = _client().v1.billing_portal.sessions.create(
+            params={"customer": customer_id, "return_url": return_url}
+        )
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return session.url
+
+
 def verify_signature(payload: bytes, signature_header):
     """Raise InvalidSignature unless Stripe signed this exact body recently."""
     try:

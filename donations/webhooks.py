@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from donations import stripe_gateway
+from donations import signals, stripe_gateway
 from donations.models import Gift, Project, StripeEvent
 
 logger = logging.getLogger(__name__)
@@ -345,21 +345,31 @@ def _record_session_payment(gift, session):
     )
 
 
+def _gift_paid_on_commit(gift, was_paid):
+    """Receipts and other side effects, once the gift is recorded as paid for the first time."""
+    if gift.is_paid and not was_paid:
+        transaction.on_commit(lambda: signals.gift_paid.send(sender=Gift, gift=gift))
+
+
 def checkout_session_completed(session, event):
     gift = _gift_for_session(session)
+    was_paid = gift.pk is not None and gift.is_paid
     if session.get("payment_status") in ("paid", "no_payment_required"):
         _record_session_payment(gift, session)
     elif _payment_intent_id(session):
         # Delayed payment methods complete unpaid; async_payment_* follows.
         gift.stripe_payment_intent_id = _payment_intent_id(session)
     gift.save()
+    _gift_paid_on_commit(gift, was_paid)
     _apply_waiting_events(gift.stripe_payment_intent_id)
 
 
 def checkout_session_async_payment_succeeded(session, event):
     gift = _gift_for_session(session)
+    was_paid = gift.pk is not None and gift.is_paid
     _record_session_payment(gift, session)
     gift.save()
+    _gift_paid_on_commit(gift, was_paid)
     _apply_waiting_events(gift.stripe_payment_intent_id)
 
 
@@ -409,7 +419,10 @@ def charge_refunded(charge, event):
             f"{gift.currency}; not applied to the total."
         )
     else:
+        refunded_before = gift.amount_refunded_minor
         gift.apply_refund(amount_refunded_minor=refunded, as_of=event.created, charge_id=charge["id"])
+        if gift.amount_refunded_minor > refunded_before:
+            transaction.on_commit(lambda: signals.gift_refunded.send(sender=Gift, gift=gift))
     gift.save()
 
 
