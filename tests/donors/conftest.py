@@ -4,6 +4,7 @@ import pytest
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 from tests.conftest import image_upload
+from tests.donations.conftest import make_pending_gift, stripe_event  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture

@@ -6,19 +6,18 @@ from django.urls import reverse
 
 from donations.models import Gift
 from donors.models import Email
-from tests.donations.conftest import make_pending_gift, stripe_event  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def pending(project, make_pending_gift):  # noqa: F811
+def pending(project, make_pending_gift):
     return make_pending_gift(
         project, amount_minor=5_000, donor_email="ada@example.com", donor_name="Ada Lovelace"
     )
 
 
-def pay(post_event, stripe_event, gift, name="checkout_session_completed", **fields):  # noqa: F811
+def pay(post_event, stripe_event, gift, name="checkout_session_completed", **fields):
     response = post_event(stripe_event(name, gift=gift, **fields))
     assert response.status_code == 200
     return response
@@ -30,7 +29,7 @@ def test_a_paid_gift_gets_one_receipt_in_text_and_html(
     post_event,
     stripe_event,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     settings.CHARITY_LEGAL_NAME = "Podari Life Foundation Inc."
     settings.CHARITY_ADDRESS = "1 Main St, Brooklyn, NY 11201"
@@ -68,7 +67,7 @@ def test_the_receipt_is_sent_once_however_often_stripe_says_the_gift_was_paid(
     post_event,
     stripe_event,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     completed = stripe_event("checkout_session_completed", gift=pending)
     with django_capture_on_commit_callbacks(execute=True):
@@ -93,7 +92,7 @@ def test_no_receipt_before_the_transaction_commits(
     post_event,
     stripe_event,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         pay(post_event, stripe_event, pending)
@@ -108,7 +107,7 @@ def test_a_receipt_that_fails_is_tried_again_and_sent_once(
     post_event,
     stripe_event,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     settings.EMAIL_RETRY_DELAYS = [0, 0]
     flaky_mail(1)
@@ -130,7 +129,7 @@ def test_a_receipt_that_keeps_failing_is_given_up_and_shown_to_staff(
     post_event,
     stripe_event,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     settings.EMAIL_RETRY_DELAYS = [0, 0]
     flaky_mail(10)
@@ -167,7 +166,7 @@ def test_the_thank_you_page_says_a_receipt_was_sent_only_when_it_was(
     make_pending_gift,
     post_event,
     stripe_event,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     from donations.views import SESSION_GIFTS_KEY
 
@@ -218,7 +217,7 @@ def test_a_refund_sends_one_short_confirmation(
     post_event,
     stripe_event,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     with django_capture_on_commit_callbacks(execute=True):
         pay(post_event, stripe_event, pending, payment_intent="pi_refund_me")
