@@ -1,6 +1,7 @@
 """Impact emails: a story that goes live is emailed once to each consenting donor of its
 projects, with a working one-click unsubscribe and a preferences page."""
 
+import io
 import re
 
 import pytest
@@ -77,7 +78,7 @@ def test_a_published_story_is_emailed_once_to_each_consenting_donor_of_its_proje
         story.title = "Maria's first month at home"
         story.save()
         story.projects.add(make_project(title="Another", slug="another"))
-        call_command("send_impact_emails", stdout=open("/dev/null", "w"))
+        call_command("send_impact_emails", stdout=io.StringIO())
     assert len(mailoutbox) == 2
 
 
@@ -86,7 +87,7 @@ def test_a_draft_emails_no_one(ada, draft, django_capture_on_commit_callbacks, m
     with django_capture_on_commit_callbacks(execute=True):
         story.title = "Still a draft"
         story.save()
-        call_command("send_impact_emails", stdout=open("/dev/null", "w"))
+        call_command("send_impact_emails", stdout=io.StringIO())
     assert mailoutbox == []
 
 
@@ -104,8 +105,8 @@ def test_a_scheduled_story_is_emailed_when_its_time_comes(
     # Two hours later: no one saves the story; the worker's periodic command finds it.
     Story.objects.filter(pk=story.pk).update(publish_at=timezone.now() - timezone.timedelta(minutes=1))
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("send_impact_emails", stdout=open("/dev/null", "w"))
-        call_command("send_impact_emails", stdout=open("/dev/null", "w"))
+        call_command("send_impact_emails", stdout=io.StringIO())
+        call_command("send_impact_emails", stdout=io.StringIO())
 
     assert [m.to for m in mailoutbox] == [["ada@example.com"]]
 
