@@ -1,5 +1,8 @@
 """Emails decided when money changes or a story goes live (all sent from tasks after commit)."""
 
+import functools
+import logging
+
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -10,8 +13,25 @@ from donors import impact
 from donors.models import Email, StoryAnnouncement
 from stories.models import Story
 
+logger = logging.getLogger(__name__)
+
+
+def never_raises(receiver_function):
+    """These run after the money was committed: a failure here is logged, and must never
+    turn the webhook's answer into an error (Stripe would retry an event already applied)."""
+
+    @functools.wraps(receiver_function)
+    def wrapped(*args, **kwargs):
+        try:
+            receiver_function(*args, **kwargs)
+        except Exception:
+            logger.exception("Could not queue the email of %s", receiver_function.__name__)
+
+    return wrapped
+
 
 @receiver(gift_paid, dispatch_uid="donors-receipt")
+@never_raises
 def send_receipt(sender, gift, **kwargs):
     """One receipt per paid gift, whatever number of times Stripe's events say so."""
     with transaction.atomic():
@@ -31,6 +51,7 @@ def send_receipt(sender, gift, **kwargs):
 
 
 @receiver(gift_refunded, dispatch_uid="donors-refund")
+@never_raises
 def send_refund_confirmation(sender, gift, **kwargs):
     to = gift.donor_email or (gift.donor.email if gift.donor_id else "")
     if not to:
@@ -47,6 +68,7 @@ def send_refund_confirmation(sender, gift, **kwargs):
 
 
 @receiver(payment_failed, dispatch_uid="donors-payment-failed")
+@never_raises
 def send_update_your_card(sender, recurring_gift, **kwargs):
     donor = recurring_gift.donor
     if donor is None:

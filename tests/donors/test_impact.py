@@ -234,3 +234,29 @@ def test_sending_to_1000_donors_takes_queries_per_batch_not_per_donor(
     assert per_batch <= 6
     assert twenty_batches <= one_batch + 19 * per_batch
     assert Email.objects.filter(status=Email.Status.SENT).count() == 1_070
+
+
+def test_a_story_published_from_the_admin_reaches_the_donors_of_the_projects_chosen_there(
+    admin_client, project, ada, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The admin saves the story first and its projects after: the email waits for both."""
+    now = timezone.localtime()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:stories_story_add"),
+            {
+                "title": "Published at once",
+                "slug": "published-at-once",
+                "summary": "Straight from the admin.",
+                "author_name": "Podari.Life team",
+                "image": image_upload("admin.png", size=(300, 200)),
+                "image_alt": "A picture",
+                "body": "Body.",
+                "status": Story.Status.PUBLISHED,
+                "publish_at_0": now.strftime("%Y-%m-%d"),
+                "publish_at_1": (now - timezone.timedelta(minutes=1)).strftime("%H:%M:%S"),
+                "projects": [project.pk],
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [m.subject for m in mailoutbox] == ["Published at once"]

@@ -253,3 +253,18 @@ def test_simulated_checkout_cancels_on_the_page(settings, signed_in, monthly, mo
     assert cancelled == [monthly]
     settings.SIMULATED_CHECKOUT = False
     assert signed_in.post(reverse("donors:cancel_simulated", args=[monthly.public_id])).status_code == 404
+
+
+def test_the_giving_page_costs_the_same_queries_for_many_gifts(
+    signed_in, donor, project, paid_gift, monthly, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    paid_gift(project, donor)
+    with CaptureQueriesContext(connection) as few:
+        assert signed_in.get(reverse("donors:giving")).status_code == 200
+    for _ in range(30):
+        paid_gift(project, donor)
+    with django_assert_max_num_queries(len(few)):
+        assert signed_in.get(reverse("donors:giving")).status_code == 200
