@@ -5,19 +5,6 @@ from django.core.checks import Warning, register
 @register(deploy=True)
 def email_settings(app_configs, **kwargs):
     warnings = []
-    placeholders = [
-        name
-        for name in ("CHARITY_LEGAL_NAME", "CHARITY_ADDRESS", "CHARITY_EIN")
-        if "PLACEHOLDER" in getattr(settings, name)
-    ]
-    if placeholders:
-        warnings.append(
-            Warning(
-                f"{', '.join(placeholders)} still hold placeholders: donors' receipts would show them.",
-                hint="Set the charity's legal name, address and tax id (EIN) in the environment.",
-                id="donors.W001",
-            )
-        )
     if not settings.SITE_URL:
         warnings.append(
             Warning(

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from charity.models import Charity
 from donations.models import Gift, RecurringGift
 from donations.money import format_money
 from donors import links
@@ -36,12 +37,9 @@ def payment_method(gift):
 
 
 def charity():
-    return {
-        "legal_name": settings.CHARITY_LEGAL_NAME,
-        "address": settings.CHARITY_ADDRESS,
-        "ein": settings.CHARITY_EIN,
-        "is_501c3": settings.CHARITY_IS_501C3,
-    }
+    # Read from the database each time, not the footer's cache: a worker's local cache
+    # would not hear that staff changed the facts.
+    return Charity.load()
 
 
 def receipt_context(gift):

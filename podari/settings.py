@@ -275,14 +275,6 @@ EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=[60
 # Impact emails go out in batches of this many per task, over one SMTP connection.
 EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=200)
 
-# What receipts say about the charity. The defaults are placeholders: set the real
-# values before going live (`check --deploy` warns while they are placeholders).
-CHARITY_LEGAL_NAME = env.str("CHARITY_LEGAL_NAME", default="[PLACEHOLDER] Podari.Life legal name")
-CHARITY_ADDRESS = env.str("CHARITY_ADDRESS", default="[PLACEHOLDER] Street, City, State ZIP, USA")
-CHARITY_EIN = env.str("CHARITY_EIN", default="[PLACEHOLDER] 00-0000000")
-# A US 501(c)(3): receipts state that no goods or services were given for the gift.
-CHARITY_IS_501C3 = env.bool("CHARITY_IS_501C3", default=True)
-
 # "Manage my giving": how long an emailed sign-in link works, and how long the page stays
 # open after it was used.
 DONOR_LINK_MAX_AGE_SECONDS = env.int("DONOR_LINK_MAX_AGE_SECONDS", default=3600)

@@ -48,7 +48,9 @@ def gifts_of_2026(project, make_project, make_donor, paid_gift):
 def test_each_donor_gets_one_summary_of_the_year(
     settings, gifts_of_2026, django_capture_on_commit_callbacks, mailoutbox
 ):
-    settings.CHARITY_EIN = "12-3456789"
+    from charity.models import Charity
+
+    Charity.objects.update_or_create(pk=1, defaults={"ein": "12-3456789"})
 
     output = run(django_capture_on_commit_callbacks, "--year", "2026")
 
