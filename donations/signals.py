@@ -7,7 +7,9 @@ money that was actually recorded.
 from django.dispatch import Signal
 
 # A gift has just become paid for the first time: a one-time gift or one
-# monthly invoice. Sent with sender=Gift, gift=<Gift>.
+# monthly invoice (gift.recurring_gift is then set). Sent with sender=Gift,
+# gift=<Gift>, from Gift.save(), so a gift staff record as paid (gift.source
+# other than "stripe") sends it too.
 gift_paid = Signal()
 
 # A refund was applied to a gift. Sent with sender=Gift, gift=<Gift>.
