@@ -6,4 +6,4 @@ class DonorsConfig(AppConfig):
     verbose_name = "Donors and email"
 
     def ready(self):
-        from donors import checks, receivers  # noqa: F401  (system checks, signal receivers)
+        from donors import receivers  # noqa: F401  (signal receivers)
