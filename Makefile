@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: install run serve test lint format check ci bench
+.PHONY: install run serve worker test lint format check ci bench
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,11 @@ run: install
 	$(DEV) $(BIN)/python manage.py cleanup_media
 	$(DEV) $(BIN)/python manage.py create_staff_account --superuser
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The background worker, for TASKS_BACKEND=database (production's default). `make run`
+# needs none: with DEBUG, tasks run in the web process right after each commit.
+worker: install
+	$(DEV) TASKS_BACKEND=database $(BIN)/python manage.py db_worker
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from donations import webhooks
 from donations.models import Gift, GiftMove, Project, RecurringGift, StripeEvent
 from donations.money import format_money, parse_major_amount, to_major
+from donors.actions import resend_receipts
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -149,7 +150,7 @@ class GiftAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     readonly_fields = [*STRIPE_FIELDS, "moves"]
     fields = [*STRIPE_FIELDS, "moves", *EDITABLE_FIELDS]
-    actions = ["move_to_another_project"]
+    actions = ["move_to_another_project", resend_receipts]
 
     def has_add_permission(self, request):
         # Gifts come from Stripe; a hand-made one would claim money that never arrived.

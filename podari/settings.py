@@ -48,10 +48,13 @@ INSTALLED_APPS = [
     "markdownx",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "podari",
     "donations",
     "stories",
     "charity",
+    "donors",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +246,43 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 ADMINS = [("Site admins", a) for a in env.list("ADMIN_EMAILS", default=[])]
 
+# Background tasks (django-tasks, the backport of Django 6's django.tasks): emails and
+# other slow work run after the transaction commits, outside the request.
+#   immediate: in the same process, right after commit (DEBUG's default, so `make run`
+#              prints emails in its console with no worker running)
+#   database:  stored in the database and run by `manage.py db_worker` (the default
+#              without DEBUG; works across machines on PostgreSQL)
+#   rq:        Redis through RQ, for many machines: `pip install django-tasks-rq`, then run
+#              `manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler`
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate" if DEBUG else "database")
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {
+        "default": {"URL": env.str("TASKS_REDIS_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0")}
+    }
+
+# Emails: a failed one is tried again after these many seconds, then given up on (and
+# shown as failed in the admin under Donors → Emails).
+EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=[60, 600, 3600])]
+# Impact emails go out in batches of this many per task, over one SMTP connection.
+EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=200)
+
+# "Manage my giving": how long an emailed sign-in link works, and how long the page stays
+# open after it was used.
+DONOR_LINK_MAX_AGE_SECONDS = env.int("DONOR_LINK_MAX_AGE_SECONDS", default=3600)
+DONOR_SESSION_SECONDS = env.int("DONOR_SESSION_SECONDS", default=3600)
+DONOR_LINK_RATE_LIMIT_PER_EMAIL = env.int("DONOR_LINK_RATE_LIMIT_PER_EMAIL", default=3)
+DONOR_LINK_RATE_LIMIT_PER_IP = env.int("DONOR_LINK_RATE_LIMIT_PER_IP", default=10)
+DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS = 3600
+
 # Stripe
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
@@ -313,7 +353,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", "https://checkout.stripe.com"],
+        # The Customer Portal (monthly gifts) is a redirect after a form post, like Checkout.
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"],
     }
 }
 

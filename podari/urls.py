@@ -18,6 +18,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("donations.urls")),
+    path("", include("donors.urls")),
     path("", include("stories.urls")),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

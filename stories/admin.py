@@ -14,12 +14,12 @@ class StoryAdmin(MarkdownxModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "publish_at"
     filter_horizontal = ["projects"]
-    readonly_fields = ["preview_link"]
+    readonly_fields = ["preview_link", "impact_emails"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "author_name"]}),
         ("Picture", {"fields": ["image", "image_alt"]}),
         ("Story", {"fields": ["body"]}),
-        ("Publishing", {"fields": ["status", "publish_at", "projects", "preview_link"]}),
+        ("Publishing", {"fields": ["status", "publish_at", "projects", "preview_link", "impact_emails"]}),
     ]
 
     def get_queryset(self, request):
@@ -32,6 +32,12 @@ class StoryAdmin(MarkdownxModelAdmin):
     @admin.display(description="on the site now", boolean=True)
     def is_live(self, story):
         return story.is_public
+
+    @admin.display(description="impact emails")
+    def impact_emails(self, story):
+        from donors.impact import summary
+
+        return summary(story)
 
     @admin.display(description="preview")
     def preview_link(self, story):

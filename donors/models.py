@@ -1,0 +1,124 @@
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from donations.models import Donor, Gift
+from stories.models import Story
+
+
+class EmailQuerySet(models.QuerySet):
+    def queue(self, *, kind, key, to, **fields):
+        """Decide to send an email, once per key ever, and send it from a task after commit.
+
+        The row with its unique key is the decision: a second call with the same key (a
+        replayed webhook, a command run twice) finds it and sends nothing. Returns the new
+        email, or None when it was decided before.
+        """
+        try:
+            with transaction.atomic():
+                email = self.create(kind=kind, key=key, to=to, **fields)
+        except IntegrityError:
+            return None
+        email.send_after_commit()
+        return email
+
+    def for_story(self, story):
+        return self.filter(kind=Email.Kind.IMPACT, story=story)
+
+
+class Email(models.Model):
+    """One email the site decided to send, and what became of it. Visible to staff."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        REFUND = "refund", "Refund confirmation"
+        STATEMENT = "statement", "Year-end statement"
+        IMPACT = "impact", "Impact story"
+        SIGN_IN = "sign_in", "Manage-my-giving link"
+        PAYMENT_FAILED = "payment_failed", "Monthly payment failed"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = (
+            "sending",
+            "Being sent (if it stays so, the worker stopped mid-send: check before resending)",
+        )
+        SENT = "sent", "Sent"
+        RETRYING = "retrying", "Failed, will be tried again"
+        FAILED = "failed", "Failed, given up"
+
+    # States a worker may pick the email up in.
+    SENDABLE = (Status.PENDING, Status.RETRYING)
+
+    key = models.CharField(max_length=255, unique=True, help_text="What makes this email one of a kind.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    to = models.EmailField()
+    donor = models.ForeignKey(Donor, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
+    gift = models.ForeignKey(Gift, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
+    story = models.ForeignKey(Story, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
+    # What else the email needs: the refunded amount, the statement's year, a sign-in link's id.
+    data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # The worker that took it: claiming is one UPDATE, so two workers never send one email.
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.to}"
+
+    def send_after_commit(self):
+        enqueue_after_commit([self.pk])
+
+
+def enqueue_after_commit(email_ids):
+    """One task sends these emails once the transaction that decided them has committed."""
+    from donors.tasks import send_emails
+
+    if email_ids:
+        transaction.on_commit(lambda: send_emails.enqueue(list(email_ids)))
+
+
+class SignInLink(models.Model):
+    """A "manage my giving" link sent to a donor: works once, for a limited time."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="sign_in_links")
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Sign-in link for {self.donor}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + timezone.timedelta(seconds=settings.DONOR_LINK_MAX_AGE_SECONDS)
+
+    def use(self):
+        """Mark the link used; False if it was used already (by another click, at the same time)."""
+        now = timezone.now()
+        claimed = SignInLink.objects.filter(pk=self.pk, used_at__isnull=True).update(used_at=now)
+        self.used_at = now
+        return claimed == 1
+
+
+class StoryAnnouncement(models.Model):
+    """A story whose impact emails were sent: found by `manage.py send_impact_emails`."""
+
+    story = models.OneToOneField(
+        Story, on_delete=models.CASCADE, primary_key=True, related_name="announcement"
+    )
+    announced_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Impact emails for {self.story}"

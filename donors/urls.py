@@ -1,0 +1,18 @@
+from django.urls import path
+
+from donors import views
+
+app_name = "donors"
+
+urlpatterns = [
+    path("manage/", views.request_link, name="request_link"),
+    path("manage/link-sent/", views.link_sent, name="link_sent"),
+    path("manage/link/<str:token>/", views.sign_in, name="sign_in"),
+    path("manage/giving/", views.giving, name="giving"),
+    path("manage/giving/receipts/<uuid:public_id>/", views.receipt, name="receipt"),
+    path("manage/giving/monthly/<uuid:public_id>/portal/", views.billing_portal, name="billing_portal"),
+    path("manage/giving/monthly/<uuid:public_id>/cancel/", views.cancel_simulated, name="cancel_simulated"),
+    path("manage/sign-out/", views.sign_out, name="sign_out"),
+    path("email/preferences/<str:token>/", views.preferences, name="preferences"),
+    path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

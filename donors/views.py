@@ -1,0 +1,302 @@
+"""Donors' own pages, with no password: "Manage my giving" through an emailed link, and
+email preferences through signed links in the emails.
+
+Every page here is the donor's own: never cached, never indexed, and it shows only what
+belongs to the donor signed in (or named by the signed link).
+"""
+
+import logging
+import time
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from donations import services, stripe_gateway
+from donations.models import Donor, Gift, RecurringGift
+from donors import emails, links
+from donors.models import Email, SignInLink
+from podari.ratelimit import client_ip, over_limit
+
+logger = logging.getLogger(__name__)
+
+SESSION_DONOR = "donor_id"
+SESSION_SIGNED_IN_AT = "donor_signed_in_at"
+
+
+def donor_page(view):
+    """Never cached (by browsers, proxies or the page cache) and never indexed."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return never_cache(wrapped)
+
+
+def signed_in_donor(request):
+    donor_id = request.session.get(SESSION_DONOR)
+    signed_in_at = request.session.get(SESSION_SIGNED_IN_AT, 0)
+    if not donor_id or time.time() - signed_in_at > settings.DONOR_SESSION_SECONDS:
+        return None
+    return Donor.objects.filter(pk=donor_id).first()
+
+
+def donor_required(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        donor = signed_in_donor(request)
+        if donor is None:
+            messages.info(request, "Enter your email address and we will send you a link to your giving.")
+            return redirect("donors:request_link")
+        return view(request, donor, *args, **kwargs)
+
+    return wrapped
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        help_text="The one you gave with. We will email you a link to see and manage your giving.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def request_link(request):
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = Donor.normalize_email(form.cleaned_data["email"])
+        if _too_many_requests(request, email):
+            response = render(request, "donors/rate_limited.html", status=429)
+            response["Retry-After"] = str(settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS)
+            return response
+        send_sign_in_link(email)
+        # The same answer whether or not the address is known: it tells no one who gave.
+        return redirect("donors:link_sent")
+    return render(request, "donors/request_link.html", {"form": form})
+
+
+def _too_many_requests(request, email):
+    window = settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS
+    ip_over = over_limit(
+        "donor-link-ip",
+        client_ip(request),
+        limit=settings.DONOR_LINK_RATE_LIMIT_PER_IP,
+        window_seconds=window,
+    )
+    email_over = over_limit(
+        "donor-link-email", email, limit=settings.DONOR_LINK_RATE_LIMIT_PER_EMAIL, window_seconds=window
+    )
+    if ip_over or email_over:
+        logger.warning("Manage-my-giving link rate limit reached (ip=%s)", ip_over)
+        return True
+    return False
+
+
+def send_sign_in_link(email):
+    """Email a sign-in link to the donor with this address, if there is one."""
+    donor = Donor.objects.filter(email=email).first()
+    if donor is None:
+        return
+    with transaction.atomic():
+        link = SignInLink.objects.create(donor=donor)
+        Email.objects.queue(
+            kind=Email.Kind.SIGN_IN,
+            key=f"sign_in:{link.pk}",
+            to=donor.email,
+            donor=donor,
+            data={"link_id": str(link.pk)},
+        )
+
+
+@donor_page
+def link_sent(request):
+    return render(request, "donors/link_sent.html")
+
+
+def _usable_link(token):
+    """(link, None) for a link that may still be used, else (None, response)."""
+    try:
+        link_id = links.sign_in_link_id(token)
+    except links.BadLink:
+        return None, "expired"
+    link = SignInLink.objects.filter(pk=link_id).first()
+    if link is None:
+        return None, "expired"
+    if link.used_at is not None:
+        return None, "used"
+    return link, None
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def sign_in(request, token):
+    """GET shows a button, POST uses the link: mail scanners that open links use nothing."""
+    link, problem = _usable_link(token)
+    if link is not None and request.method == "POST" and not link.use():
+        link, problem = None, "used"
+    if link is None:
+        return render(request, "donors/link_invalid.html", {"problem": problem}, status=410)
+    if request.method == "GET":
+        return render(request, "donors/sign_in.html")
+    request.session.cycle_key()
+    request.session[SESSION_DONOR] = link.donor_id
+    request.session[SESSION_SIGNED_IN_AT] = int(time.time())
+    return redirect("donors:giving")
+
+
+@donor_page
+@require_POST
+def sign_out(request):
+    request.session.pop(SESSION_DONOR, None)
+    request.session.pop(SESSION_SIGNED_IN_AT, None)
+    messages.success(request, "You have left your giving page.")
+    return redirect("donors:request_link")
+
+
+# Statuses of gifts a donor would recognise as "a gift I made" (not abandoned checkouts).
+SHOWN_GIFT_STATUSES = (*Gift.PAID_STATUSES, Gift.Status.FAILED)
+
+
+@donor_page
+@donor_required
+def giving(request, donor):
+    gifts = (
+        donor.gifts.filter(status__in=SHOWN_GIFT_STATUSES).select_related("project").order_by("-created_at")
+    )
+    monthly = (
+        donor.recurring_gifts.exclude(status=RecurringGift.Status.INCOMPLETE)
+        .select_related("project")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "donors/giving.html",
+        {
+            "donor": donor,
+            "gifts": gifts,
+            "monthly_gifts": monthly,
+            "simulated": settings.SIMULATED_CHECKOUT,
+            "preferences_url": reverse("donors:preferences", args=[links.preferences_token(donor)]),
+        },
+    )
+
+
+@donor_page
+@donor_required
+def receipt(request, donor, public_id):
+    gift = get_object_or_404(
+        Gift.objects.select_related("project"),
+        public_id=public_id,
+        donor=donor,
+        status__in=Gift.PAID_STATUSES,
+    )
+    return render(request, "donors/receipt.html", emails.receipt_context(gift))
+
+
+def _own_monthly_gift(donor, public_id):
+    return get_object_or_404(
+        RecurringGift.objects.select_related("project"),
+        public_id=public_id,
+        donor=donor,
+        status__in=[RecurringGift.Status.ACTIVE, RecurringGift.Status.PAST_DUE],
+    )
+
+
+@donor_page
+@require_POST
+@donor_required
+def billing_portal(request, donor, public_id):
+    """Stripe's Customer Portal, where the donor updates their card or cancels."""
+    recurring = _own_monthly_gift(donor, public_id)
+    customer = recurring.stripe_customer_id or donor.stripe_customer_id
+    if settings.SIMULATED_CHECKOUT or not customer:
+        raise Http404("No Stripe customer for this monthly gift.")
+    return_url = emails.absolute(reverse("donors:giving"))
+    try:
+        url = stripe_gateway.create_billing_portal_session(customer, return_url)
+    except stripe_gateway.StripeUnavailable:
+        logger.exception("Could not open the Stripe customer portal for monthly gift %s", recurring.pk)
+        messages.error(request, "We could not reach our payment processor. Please try again in a minute.")
+        return redirect("donors:giving")
+    return HttpResponseRedirect(url, status=303)
+
+
+@donor_page
+@require_POST
+@donor_required
+def cancel_simulated(request, donor, public_id):
+    """Simulated checkout's stand-in for the portal: cancels through the webhook path."""
+    if not settings.SIMULATED_CHECKOUT:
+        raise Http404("Only in simulated checkout.")
+    recurring = _own_monthly_gift(donor, public_id)
+    services.cancel_simulated_subscription(recurring)
+    messages.success(request, f"Your monthly gift to {recurring.project.title} is cancelled.")
+    return redirect("donors:giving")
+
+
+# Email preferences: reached from a signed link in every impact email.
+
+
+def _donor_for_token(token):
+    try:
+        donor_id = links.preferences_donor_id(token)
+    except links.BadLink as exc:
+        raise Http404("Not a valid link.") from exc
+    return get_object_or_404(Donor, pk=donor_id)
+
+
+class PreferencesForm(forms.Form):
+    wants_impact_emails = forms.BooleanField(
+        required=False,
+        label="Email me stories about what my gifts pay for",
+        help_text="A few times a year, when we publish a story about a project you gave to.",
+    )
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def preferences(request, token):
+    donor = _donor_for_token(token)
+    form = PreferencesForm(request.POST or None, initial={"wants_impact_emails": donor.wants_impact_emails})
+    if request.method == "POST" and form.is_valid():
+        set_impact_emails(donor, form.cleaned_data["wants_impact_emails"])
+        messages.success(request, "Your email preferences are saved.")
+        return redirect(request.path)
+    return render(request, "donors/preferences.html", {"form": form, "donor": donor, "token": token})
+
+
+def set_impact_emails(donor, wanted):
+    changes = {"wants_impact_emails": wanted}
+    if wanted and not donor.wants_impact_emails:
+        changes["impact_consent_at"] = timezone.now()
+    Donor.objects.filter(pk=donor.pk).update(**changes)
+    donor.wants_impact_emails = wanted
+
+
+@csrf_exempt  # RFC 8058: the mail program POSTs with no cookie or token; the signed link stands in.
+@donor_page
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    donor = _donor_for_token(token)
+    if request.method == "POST":
+        set_impact_emails(donor, False)
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            return HttpResponse("Unsubscribed.", content_type="text/plain")
+        return render(request, "donors/unsubscribed.html", {"token": token})
+    # A GET (a person following the link, or a scanner) changes nothing: it asks.
+    return render(request, "donors/unsubscribe.html", {"donor": donor, "token": token})

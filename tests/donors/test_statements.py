@@ -1,0 +1,88 @@
+"""Year-end statements: `manage.py send_annual_statements --year 2026`."""
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from donations.models import Gift
+from donors.models import Email
+
+pytestmark = pytest.mark.django_db
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def run(capture, *args):
+    out = io.StringIO()
+    with capture(execute=True):
+        call_command("send_annual_statements", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def gifts_of_2026(project, make_project, make_donor, paid_gift):
+    ada = make_donor("ada@example.com")
+    bob = make_donor("bob@example.com")
+    doctors = make_project(title="Doctors' education", slug="doctors")
+    paid_gift(project, ada, amount_minor=5_000, paid_at=datetime(2026, 1, 1, 0, 30, tzinfo=NEW_YORK))
+    june = datetime(2026, 6, 1, tzinfo=NEW_YORK)
+    paid_gift(doctors, ada, amount_minor=2_500, fee_covered_minor=105, paid_at=june)
+    paid_gift(
+        project,
+        ada,
+        amount_minor=1_000,
+        status=Gift.Status.PARTIALLY_REFUNDED,
+        amount_refunded_minor=400,
+        paid_at=datetime(2026, 7, 1, tzinfo=NEW_YORK),
+    )
+    # Not in 2026 (New York time), refunded in full, or never paid: not on the statement.
+    paid_gift(project, ada, amount_minor=90_000, paid_at=datetime(2025, 12, 31, 23, 30, tzinfo=NEW_YORK))
+    paid_gift(project, ada, amount_minor=80_000, status=Gift.Status.REFUNDED, amount_refunded_minor=80_000)
+    paid_gift(project, bob, amount_minor=70_000, status=Gift.Status.FAILED, paid_at=None)
+    return ada
+
+
+def test_each_donor_gets_one_summary_of_the_year(
+    settings, gifts_of_2026, django_capture_on_commit_callbacks, mailoutbox
+):
+    from charity.models import Charity
+
+    Charity.objects.update_or_create(pk=1, defaults={"ein": "12-3456789"})
+
+    output = run(django_capture_on_commit_callbacks, "--year", "2026")
+
+    assert "Queued 1 2026 statement" in output
+    [message] = mailoutbox
+    assert message.to == ["ada@example.com"]
+    assert "2026" in message.subject
+    for text in (message.body, message.alternatives[0][0]):
+        assert "$50" in text and "$26.05" in text and "$6" in text
+        assert "$82.05" in text  # 50 + 25 and 1.05 covering the fee + 10 less 4 refunded
+        assert "$900" not in text and "$800" not in text
+        assert "12-3456789" in text
+        assert "Doctors&#x27; education" in text or "Doctors' education" in text
+
+
+def test_a_dry_run_sends_nothing_and_a_second_run_sends_no_second_statement(
+    gifts_of_2026, django_capture_on_commit_callbacks, mailoutbox
+):
+    dry = run(django_capture_on_commit_callbacks, "--year", "2026", "--dry-run")
+    assert "1 donor(s) would be sent a 2026 statement" in dry
+    assert mailoutbox == [] and not Email.objects.exists()
+
+    run(django_capture_on_commit_callbacks, "--year", "2026")
+    again = run(django_capture_on_commit_callbacks, "--year", "2026")
+
+    assert "Queued 0" in again
+    assert len(mailoutbox) == 1
+    assert "0 donor(s) would be sent" in run(
+        django_capture_on_commit_callbacks, "--year", "2026", "--dry-run"
+    )
+
+
+def test_a_year_still_to_come_is_refused(django_capture_on_commit_callbacks):
+    with pytest.raises(CommandError):
+        run(django_capture_on_commit_callbacks, "--year", "2999")
