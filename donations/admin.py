@@ -7,7 +7,15 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from donations import webhooks
-from donations.models import Gift, GiftMove, Project, RecurringGift, StripeEvent
+from donations.models import (
+    AmountMeaning,
+    Gift,
+    GiftMove,
+    Project,
+    ProjectMilestone,
+    RecurringGift,
+    StripeEvent,
+)
 from donations.money import format_money, parse_major_amount, to_major
 from donors.actions import resend_receipts
 
@@ -23,8 +31,9 @@ class ProjectAdminForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = [
-            "title", "slug", "summary", "description", "image", "image_alt", "currency",
-            "status", "is_general_fund", "is_featured", "position",
+            "title", "short_name", "slug", "summary", "description", "image", "image_alt",
+            "image_shows_child", "image_guardian_consent", "quote", "quote_name", "quote_role",
+            "currency", "status", "is_general_fund", "is_featured", "position",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -45,9 +54,63 @@ class ProjectAdminForm(forms.ModelForm):
         return cleaned
 
 
+class MajorAmountInlineForm(forms.ModelForm):
+    """An amount typed in the project's own money ("100" dollars), stored in minor units."""
+
+    amount = forms.CharField(help_text="In the project's currency, e.g. 100 or 12,000.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.amount_minor is not None and self.instance.project_id:
+            self.initial["amount"] = str(to_major(self.instance.amount_minor, self.instance.project.currency))
+
+    def clean(self):
+        cleaned = super().clean()
+        text = (cleaned.get("amount") or "").strip()
+        if text:
+            try:
+                amount_minor = parse_major_amount(text, self.instance.project.currency)
+            except ValueError as exc:
+                self.add_error("amount", str(exc))
+            else:
+                if amount_minor <= 0:
+                    self.add_error("amount", "Enter an amount above zero.")
+                self.instance.amount_minor = amount_minor
+        return cleaned
+
+
+class MilestoneInlineForm(MajorAmountInlineForm):
+    class Meta:
+        model = ProjectMilestone
+        fields = ["amount", "title", "story"]
+
+
+class AmountMeaningInlineForm(MajorAmountInlineForm):
+    class Meta:
+        model = AmountMeaning
+        fields = ["amount", "sentence"]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = ProjectMilestone
+    form = MilestoneInlineForm
+    extra = 1
+    autocomplete_fields = ["story"]
+    verbose_name_plural = "milestones (the project's total raised when each step is paid for)"
+
+
+class AmountMeaningInline(admin.TabularInline):
+    model = AmountMeaning
+    form = AmountMeaningInlineForm
+    extra = 1
+    verbose_name = "what an amount does"
+    verbose_name_plural = "what each amount does (shown on the donate form beside the preset amounts)"
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectAdminForm
+    inlines = [MilestoneInline, AmountMeaningInline]
     list_display = [
         "title", "status", "is_general_fund", "is_featured", "goal", "raised", "gift_count",
         "monthly_donors", "monthly_revenue",
@@ -57,11 +120,21 @@ class ProjectAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["raised", "gift_count", "monthly_donors", "monthly_revenue"]
     actions = ["recount_totals"]
-    fields = [
-        "title", "slug", "summary", "description", "image", "image_alt", "goal", "currency",
-        "status", "is_general_fund", "is_featured", "position", "raised", "gift_count",
-        "monthly_donors", "monthly_revenue",
-    ]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["title", "short_name", "slug", "summary", "description"]}),
+        ("Picture", {"fields": ["image", "image_alt", "image_shows_child", "image_guardian_consent"]}),
+        ("Pull quote", {"fields": ["quote", "quote_name", "quote_role"]}),
+        (
+            "Money",
+            {
+                "fields": [
+                    "goal", "currency", "status", "is_general_fund", "raised", "gift_count",
+                    "monthly_donors", "monthly_revenue",
+                ]  # fmt: skip
+            },
+        ),
+        ("Listing", {"fields": ["is_featured", "position"]}),
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_monthly_giving()

@@ -1,5 +1,6 @@
 import time
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models, transaction
@@ -7,8 +8,10 @@ from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from markdownx.models import MarkdownxField
 
+from podari.content import ChildPhotoConsent, PullQuote
 from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
@@ -82,7 +85,7 @@ def _pages_changed():
     bump_content_version()
 
 
-class Project(ImageWithRenditions):
+class Project(ImageWithRenditions, ChildPhotoConsent, PullQuote):
     """Something gifts pay for: CAR-T therapy, doctors' education, the general fund."""
 
     class Status(models.TextChoices):
@@ -91,6 +94,11 @@ class Project(ImageWithRenditions):
         CLOSED = "closed", "Closed: no longer taking gifts"
 
     title = models.CharField(max_length=200)
+    short_name = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="A few words for story tags, e.g. “CAR-T therapy”. Empty: the title is used.",
+    )
     slug = models.SlugField(max_length=200, unique=True)
     summary = models.CharField(max_length=300, help_text="One or two sentences for cards and search results.")
     description = MarkdownxField(help_text="Markdown.", validators=[validate_markdown])
@@ -162,8 +170,26 @@ class Project(ImageWithRenditions):
             self.refresh_from_db(fields=["raised_minor", "gift_count"])
         self._loaded_currency = self.currency
 
+    def clean(self):
+        super().clean()
+        # A project is public as soon as it is saved, so its photo needs consent at once.
+        self.check_child_consent()
+        self.check_pull_quote()
+
     def get_absolute_url(self):
         return reverse("donations:project_detail", args=[self.slug])
+
+    @property
+    def tag_name(self):
+        return self.short_name or self.title
+
+    @cached_property
+    def milestone_progress(self):
+        """Where the project stands against its milestones (see MilestoneProgress).
+
+        Reads `self.milestones.all()`, so a list of projects prefetches them once.
+        """
+        return MilestoneProgress.of(self)
 
     def get_donate_url(self):
         return reverse("donations:donate") + f"?project={self.slug}"
@@ -191,6 +217,80 @@ class Project(ImageWithRenditions):
     @classmethod
     def general_fund(cls):
         return cls.objects.filter(is_general_fund=True).first()
+
+
+class ProjectMilestone(models.Model):
+    """A step on the way to a project's goal: "$12,000: the next patient's cell product"."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    amount_minor = models.PositiveBigIntegerField(
+        "amount (minor units)", help_text="The project's total raised when this step is paid for."
+    )
+    title = models.CharField(
+        max_length=160, help_text="What it pays for, to follow “to go to…”, e.g. “fund the next patient’s cell product”."
+    )
+    story = models.ForeignKey(
+        "stories.Story",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The story that reports this milestone reached, once there is one.",
+    )
+
+    class Meta:
+        ordering = ["amount_minor", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "amount_minor"], name="one_milestone_per_amount"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+@dataclass(frozen=True)
+class MilestoneProgress:
+    """The next milestone and how close it is, from the stored total, in whole minor units."""
+
+    reached: list
+    next: ProjectMilestone | None
+    to_go_minor: int = 0
+    percent: int = 0  # of the way from the previous milestone (or zero) to the next one
+
+    @classmethod
+    def of(cls, project):
+        raised = project.raised_minor
+        milestones = sorted(project.milestones.all(), key=lambda m: (m.amount_minor, m.pk))
+        reached = [m for m in milestones if m.amount_minor <= raised]
+        upcoming = [m for m in milestones if m.amount_minor > raised]
+        if not upcoming:
+            return cls(reached=reached, next=None)
+        following = upcoming[0]
+        start = reached[-1].amount_minor if reached else 0
+        percent = max(0, raised - start) * 100 // (following.amount_minor - start)
+        return cls(
+            reached=reached, next=following, to_go_minor=following.amount_minor - raised, percent=percent
+        )
+
+
+class AmountMeaning(models.Model):
+    """What a preset amount does for a project: "$100 pays for a day of a nurse's care"."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="amount_meanings")
+    amount_minor = models.PositiveBigIntegerField("amount (minor units)")
+    sentence = models.CharField(
+        max_length=160,
+        help_text="What this amount does, to follow the amount, e.g. “pays for a day of a nurse’s care”.",
+    )
+
+    class Meta:
+        ordering = ["amount_minor"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "amount_minor"], name="one_meaning_per_amount"),
+        ]
+
+    def __str__(self):
+        return self.sentence
 
 
 # The fields a gift's contribution to its project's total is made of.

@@ -10,13 +10,19 @@ which is built to run in linear time on any input. Bodies are also capped in len
 """
 
 import re
+import xml.etree.ElementTree as etree
+from functools import lru_cache
 
 import cmarkgfm
+import markdown as markdown_lib
 import nh3
 from cmarkgfm.cmark import Options
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from podari.markdown_impact import ALLOWED_CLASSES, expand_impact_callouts
 
 # A long story is 5,000 words, about 35,000 characters; this leaves room and a bound.
 MARKDOWN_MAX_LENGTH = 100_000
@@ -49,7 +55,7 @@ VOID_ELEMENTS = {
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em",
+    "a", "abbr", "aside", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em",
     "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li",
     "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "tfoot",
     "th", "thead", "tr", "ul",
@@ -68,7 +74,10 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 def _to_html(text):
     return cmarkgfm.markdown_to_html_with_extensions(
-        text, options=Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8, extensions=EXTENSIONS
+        expand_impact_callouts(text),
+        # SMART: curly quotes and apostrophes, -- and --- as en and em dashes, ... as an ellipsis.
+        options=Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8 | Options.CMARK_OPT_SMART,
+        extensions=EXTENSIONS,
     )
 
 
@@ -110,7 +119,43 @@ def render_markdown(text: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
         set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
     )
+
+
+# The same typography for titles, which are plain text, not Markdown.
+SMARTY = {
+    "smarty": {
+        "substitutions": {
+            "left-single-quote": "\u2018",
+            "right-single-quote": "\u2019",
+            "left-double-quote": "\u201c",
+            "right-double-quote": "\u201d",
+            "ndash": "\u2013",
+            "mdash": "\u2014",
+            "ellipsis": "\u2026",
+        }
+    }
+}
+
+
+@lru_cache(maxsize=4096)
+def typographic(text: str) -> str:
+    """Plain text (a title) with curly quotes and typographic dashes, HTML-escaped.
+
+    Only Python-Markdown's smarty step runs (titles are short and never Markdown), so
+    "2025. A year" stays a title rather than becoming a numbered list, and *stars* stay
+    stars. Cached: the same titles are drawn on many pages.
+    """
+    md = markdown_lib.Markdown(extensions=["smarty"], extension_configs=SMARTY)
+    root = etree.Element("div")
+    etree.SubElement(root, "p").text = text or ""
+    root = md.treeprocessors["smarty"].run(root) or root
+    html = md.serializer(root)
+    for postprocessor in md.postprocessors:
+        html = postprocessor.run(html)
+    # The serializer escaped the text (&, <, >); smarty only added quote and dash characters.
+    return mark_safe(html.removeprefix("<div><p>").removesuffix("</p></div>"))  # noqa: S308

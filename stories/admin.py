@@ -17,8 +17,9 @@ class StoryAdmin(MarkdownxModelAdmin):
     readonly_fields = ["preview_link", "impact_emails"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "author_name"]}),
-        ("Picture", {"fields": ["image", "image_alt"]}),
+        ("Picture", {"fields": ["image", "image_alt", "image_shows_child", "image_guardian_consent"]}),
         ("Story", {"fields": ["body"]}),
+        ("Pull quote", {"fields": ["quote", "quote_name", "quote_role"]}),
         ("Publishing", {"fields": ["status", "publish_at", "projects", "preview_link", "impact_emails"]}),
     ]
 

@@ -4,6 +4,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from donations.models import Project
+from podari.content import ChildPhotoConsent, PullQuote
 from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
@@ -26,7 +27,7 @@ class StoryQuerySet(models.QuerySet):
         )
 
 
-class Story(ImageWithRenditions):
+class Story(ImageWithRenditions, ChildPhotoConsent, PullQuote):
     """An impact story: what gifts paid for, linked to the projects it reports on."""
 
     class Status(models.TextChoices):
@@ -65,6 +66,13 @@ class Story(ImageWithRenditions):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        super().clean()
+        # A draft may hold any photo; a published (or scheduled) story needs consent.
+        if self.status == self.Status.PUBLISHED:
+            self.check_child_consent()
+        self.check_pull_quote()
 
     def save(self, *args, **kwargs):
         self.body_html = render_markdown(self.body)

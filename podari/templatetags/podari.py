@@ -5,6 +5,7 @@ from django.core.files.storage import default_storage
 from django.utils.html import format_html, format_html_join
 
 from donations.money import format_money
+from podari.markdown import typographic as _typographic
 
 register = template.Library()
 
@@ -64,3 +65,9 @@ def largest_rendition_url(context, obj):
     if url.startswith(("http://", "https://")):
         return url
     return context.get("SITE_ORIGIN", "") + url
+
+
+@register.filter
+def typographic(text):
+    """{{ story.title|typographic }}: curly quotes and real dashes in a plain-text title."""
+    return _typographic(str(text or ""))

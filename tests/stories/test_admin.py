@@ -134,6 +134,14 @@ def test_project_admin_shows_the_raised_total_read_only(admin_client, project, m
     assert "$5,000" in row  # the goal
 
 
+# The project form's milestone and amount inlines, left empty.
+NO_INLINES = {
+    f"{prefix}-{key}": value
+    for prefix in ("milestones", "amount_meanings")
+    for key, value in {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0"}.items()
+}
+
+
 def test_editing_a_project_without_a_new_picture_keeps_it(admin_client, project):
     renditions = project.image_renditions
     data = {
@@ -146,6 +154,7 @@ def test_editing_a_project_without_a_new_picture_keeps_it(admin_client, project)
         "currency": project.currency,
         "status": project.status,
         "position": project.position,
+        **NO_INLINES,
     }
     response = admin_client.post(f"/admin/donations/project/{project.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
