@@ -227,7 +227,8 @@ class ProjectMilestone(models.Model):
         "amount (minor units)", help_text="The project's total raised when this step is paid for."
     )
     title = models.CharField(
-        max_length=160, help_text="What it pays for, to follow “to go to…”, e.g. “fund the next patient’s cell product”."
+        max_length=160,
+        help_text="What it pays for, to follow “to go to…”, e.g. “fund the next patient’s cell product”.",
     )
     story = models.ForeignKey(
         "stories.Story",

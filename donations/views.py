@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
-from donations import services, stripe_gateway, webhooks
+from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
 from donations.models import Gift, Project
 from podari.ratelimit import client_ip, over_limit
@@ -38,7 +38,9 @@ class ProjectListView(ListView):
 
 
 def project_detail(request, slug):
-    project = get_object_or_404(Project.objects.with_monthly_giving(), slug=slug)
+    project = get_object_or_404(
+        Project.objects.with_monthly_giving().prefetch_related("milestones__story"), slug=slug
+    )
     stories = project.stories.published().order_by("-publish_at")[:12]
     donors = project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]
     return render(
@@ -133,7 +135,16 @@ def thanks(request):
     gift = _browser_gift(request, session_id=session_id) if session_id else None
     context = {"gift": gift}
     if gift is not None and gift.is_paid:
-        context["stories"] = gift.project.stories.published().order_by("-publish_at")[:3]
+        project = gift.project
+        context["stories"] = project.stories.published().order_by("-publish_at")[:3]
+        path = project.get_absolute_url()
+        url = settings.SITE_URL + path if settings.SITE_URL else request.build_absolute_uri(path)
+        context["share_links"] = sharing.share_links(
+            url,
+            text=f"I just gave to {project.title} at {settings.SITE_NAME}. Will you join me?",
+            subject=f"I gave to {project.title}",
+        )
+        context["monthly_url"] = f"{project.get_donate_url()}&frequency=monthly"
     return render(request, "donations/thanks.html", context)
 
 

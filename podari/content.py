@@ -44,7 +44,10 @@ class PullQuote(models.Model):
     )
     quote_name = models.CharField("quoted person’s name", max_length=120, blank=True)
     quote_role = models.CharField(
-        "quoted person’s role", max_length=160, blank=True, help_text="E.g. “Mother of Masha, 7” or “Hematologist, FNKC”."
+        "quoted person’s role",
+        max_length=160,
+        blank=True,
+        help_text="E.g. “Mother of Masha, 7” or “Hematologist, FNKC”.",
     )
 
     class Meta:

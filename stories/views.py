@@ -11,15 +11,22 @@ from stories.models import Story
 def _story_cards(stories):
     """Only what a story card shows: no story bodies, and just the names of its projects."""
     return stories.defer("body", "body_html").prefetch_related(
-        Prefetch("projects", queryset=Project.objects.only("id", "title", "slug"))
+        Prefetch("projects", queryset=Project.objects.only("id", "title", "short_name", "slug"))
     )
+
+
+def _projects_with_milestones():
+    return Prefetch("projects", queryset=Project.objects.prefetch_related("milestones"))
 
 
 def home(request):
     featured = (
-        Project.objects.accepting_gifts().order_by("-is_featured", "is_general_fund", "position").first()
+        Project.objects.accepting_gifts()
+        .order_by("-is_featured", "is_general_fund", "position")
+        .prefetch_related("milestones")
+        .first()
     )
-    stories = _story_cards(Story.objects.published())[:6]
+    stories = _story_cards(Story.objects.published())[:3]
     return render(request, "stories/home.html", {"featured_project": featured, "stories": stories})
 
 
@@ -46,7 +53,9 @@ def _render_story(request, story, *, preview=False):
 
 
 def story_detail(request, slug):
-    story = get_object_or_404(Story.objects.published().prefetch_related("projects"), slug=slug)
+    story = get_object_or_404(
+        Story.objects.published().prefetch_related(_projects_with_milestones()), slug=slug
+    )
     return _render_story(request, story)
 
 
@@ -58,5 +67,5 @@ def story_preview(request, pk):
 
     Drafts are private: no shared cache or browser history keeps a copy.
     """
-    story = get_object_or_404(Story.objects.prefetch_related("projects"), pk=pk)
+    story = get_object_or_404(Story.objects.prefetch_related(_projects_with_milestones()), pk=pk)
     return _render_story(request, story, preview=True)
