@@ -20,6 +20,7 @@ PROJECTS = [
     {
         "slug": CAR_T,
         "title": "CAR-T cell therapy for children in Russia",
+        "short_name": "CAR-T therapy",
         "summary": (
             "Helping bring CAR-T cell therapy, which turns a child's own immune cells against "
             "leukemia, within reach of children in Russia for whom standard treatment has failed."
@@ -44,6 +45,17 @@ Your gift to this project pays for the steps that follow. We report on each of t
 stories, so you can always see what your money did.
 """,
         "goal_minor": 5_000_000,
+        "milestones": [
+            (300_000, "prepare the documents Russia's Ministry of Health asks for", "car-t-first-milestone"),
+            (1_000_000, "pay for the laboratory supplies for the next patient's cell product", None),
+            (2_500_000, "bring a US CAR-T specialist to Moscow to train the team", None),
+        ],
+        "amounts": [
+            (2_500, "helps pay for the blood tests a child needs during treatment"),
+            (5_000, "buys the reagents to check how a child's changed T cells are doing"),
+            (10_000, "pays for a day of a nurse's care after the infusion"),
+            (25_000, "goes toward the laboratory work of making one child's cell product"),
+        ],
         "is_featured": True,
         "position": 10,
         "art": "cells",
@@ -55,6 +67,7 @@ stories, so you can always see what your money did.
     {
         "slug": DOCTORS,
         "title": "Education for doctors who treat children with cancer",
+        "short_name": "Doctors' education",
         "summary": (
             "Sends Russian doctors to leading international conferences and brings specialists from "
             "abroad to Moscow clinics, so that children benefit from the newest knowledge."
@@ -78,6 +91,22 @@ The aim is for new treatments to reach children in Russia as soon as they reach 
 America and Europe.
 """,
         "goal_minor": 2_000_000,
+        "milestones": [
+            (150_000, "send a young hematologist to a major international conference", None),
+            (500_000, "bring a visiting specialist to Moscow for a week of master classes", None),
+        ],
+        "amounts": [
+            (2_500, "buys a medical handbook for a young doctor"),
+            (5_000, "pays for a doctor's day pass at a scientific meeting"),
+            (10_000, "covers a doctor's visa for an international conference"),
+            (25_000, "pays a doctor's registration at a major international conference"),
+        ],
+        "quote": (
+            "With constant training, a doctor need not fear that their knowledge will go out of "
+            "date, and so they keep practicing and save hundreds of children's lives."
+        ),
+        "quote_name": "Dr. Mikhail Maschan",
+        "quote_role": "Deputy Director General, Dmitry Rogachev National Medical Research Center",
         "is_featured": False,
         "position": 20,
         "art": "network",
@@ -89,6 +118,7 @@ America and Europe.
     {
         "slug": GENERAL,
         "title": "Where it is needed most",
+        "short_name": "Most needed",
         "summary": (
             "A gift without a label lets us act quickly: it goes to whichever of our projects needs "
             "it most at the time."
@@ -203,8 +233,11 @@ The first requirement was a formal clinical description of the therapy, written 
 of Russia's Ministry of Health. Without it, permission to test and use the treatment cannot even be
 requested.
 
-> Thanks to your donations, that first step is done. The $5,000 it cost to prepare the document
-> and bring it to its final form came from Podari.Life's donors.
+Thanks to your donations, that first step is done.
+
+!!! impact $5,000
+    from Podari.Life's donors paid for preparing the clinical description and bringing it to
+    its final form.
 
 With the description submitted, government approval comes closer, and the way opens for future
 work with the patent holders in the United States, and with research teams and hospitals.
@@ -233,7 +266,10 @@ in Russia. You made it possible, and we are grateful. We will tell you about eve
         ),
         "body": """\
 We have been looking forward to sharing this one. The total from Podari.Life's first ever
-fundraising event: **$29,745**.
+fundraising event:
+
+!!! impact $29,745
+    for children with cancer, from one evening with the friends of Podari.Life.
 
 ## What the total means
 
@@ -313,6 +349,12 @@ staying with us.
     },
     {
         "slug": "car-t-in-figures",
+        "quote": (
+            "CAR-T is for patients who have run out of options among the traditional methods: "
+            "chemotherapy, immunotherapy and bone marrow transplant."
+        ),
+        "quote_name": "Anastasia Melnikova",
+        "quote_role": "Clinical laboratory diagnostics physician, Onko Wiki project",
         "title": "CAR-T in Russia, by the numbers",
         "summary": (
             "Six centers, about 150 children treated since 2018, and what a single cell product "
@@ -329,6 +371,9 @@ staying with us.
         "body": """\
 Supporters often ask how far CAR-T therapy has come in Russia and what it costs. Here are the main
 figures from recent public reports.
+
+!!! impact About 150
+    children in Russia have been treated with CAR-T since 2018.
 
 ## Key figures
 

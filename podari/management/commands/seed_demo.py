@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from charity.demo import seed_pages
-from donations.models import Gift, Project
+from donations.models import AmountMeaning, Gift, Project, ProjectMilestone
 from podari.management.commands._demo_content import GIFTS, PROJECTS, STORIES
 from podari.management.commands._demo_images import illustration_jpeg
 from stories.models import Story
@@ -33,15 +33,18 @@ class Command(BaseCommand):
         self.created, self.found = Counter(), Counter()
         with transaction.atomic():
             projects = {spec["slug"]: self.project(spec) for spec in PROJECTS}
-            for spec in STORIES:
-                self.story(spec, projects)
+            stories = {spec["slug"]: self.story(spec, projects) for spec in STORIES}
+            for spec in PROJECTS:
+                self.project_steps(spec, projects[spec["slug"]], stories)
             for row in GIFTS:
                 self.gift(row, projects)
             self.created["page"] += seed_pages()
         self.stdout.write(self.summary())
 
     def project(self, spec):
-        fields = {key: value for key, value in spec.items() if key not in ("slug", "art")}
+        fields = {
+            key: value for key, value in spec.items() if key not in ("slug", "art", "milestones", "amounts")
+        }
         if spec.get("is_general_fund"):
             # Staff may already have made a general fund of their own; there can be only one.
             existing = Project.objects.filter(is_general_fund=True).first()
@@ -67,6 +70,22 @@ class Command(BaseCommand):
         if created:
             story.projects.set([projects[slug] for slug in spec["projects"]])
         (self.created if created else self.found)["story"] += 1
+        return story
+
+    def project_steps(self, spec, project, stories):
+        """Milestones and what each amount does, found by their amount."""
+        for amount, title, story_slug in spec.get("milestones", []):
+            _, created = ProjectMilestone.objects.get_or_create(
+                project=project,
+                amount_minor=amount,
+                defaults={"title": title, "story": stories.get(story_slug)},
+            )
+            (self.created if created else self.found)["milestone"] += 1
+        for amount, sentence in spec.get("amounts", []):
+            _, created = AmountMeaning.objects.get_or_create(
+                project=project, amount_minor=amount, defaults={"sentence": sentence}
+            )
+            (self.created if created else self.found)["amount sentence"] += 1
 
     def gift(self, row, projects):
         session_id, project_slug, amount, refunded, name, public, paid_at = row
@@ -100,4 +119,10 @@ class Command(BaseCommand):
         return f"Demo content: created {describe(self.created)}; already there: {describe(self.found)}."
 
 
-KINDS = (("project", "projects"), ("story", "stories"), ("gift", "gifts"))
+KINDS = (
+    ("project", "projects"),
+    ("story", "stories"),
+    ("milestone", "milestones"),
+    ("amount sentence", "amount sentences"),
+    ("gift", "gifts"),
+)
