@@ -78,11 +78,20 @@ class DonateForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    dedication_name = forms.CharField(label="Name of the person", required=False, max_length=200)
+    dedication_name = forms.CharField(
+        label="Their name",
+        required=False,
+        max_length=200,
+        help_text="Only if you chose “In honor of” or “In memory of”.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        projects = list(Project.objects.accepting_gifts().order_by("-is_general_fund", "position", "title"))
+        projects = list(
+            Project.objects.accepting_gifts()
+            .order_by("-is_general_fund", "position", "title")
+            .prefetch_related("milestones", "amount_meanings")
+        )
         self.projects = projects
         self.fields["project"].queryset = Project.objects.accepting_gifts()
         # Without JavaScript the amounts only change after submitting: name the currency up front.
@@ -97,6 +106,7 @@ class DonateForm(forms.Form):
         # Amounts are shown, and checked, in the currency of the project the donor has chosen.
         slug = self.data.get("project") if self.is_bound else self.initial.get("project")
         project = next((p for p in projects if p.slug == slug), projects[0] if projects else None)
+        self.chosen_project = project
         self.amounts = gift_amounts(project.currency if project else settings.DEFAULT_CURRENCY)
         shown = self.data.get("currency", "").lower() if self.is_bound else ""
         self.currency_changed = bool(shown) and shown != self.amounts.currency
@@ -127,6 +137,17 @@ class DonateForm(forms.Form):
         )
         fixed = self.amounts.format(settings.FEE_COVER_FIXED_MINOR)
         return f"Add the card fee ({percent.rstrip('.')}% + {fixed}) so all of my gift reaches the project"
+
+    def amount_meanings(self):
+        """What each preset amount does for the chosen project, in the order of the presets."""
+        if self.chosen_project is None:
+            return []
+        sentences = {m.amount_minor: m.sentence for m in self.chosen_project.amount_meanings.all()}
+        return [
+            (str(minor), self.amounts.format(minor), sentences[minor])
+            for minor in self.amounts.presets
+            if minor in sentences
+        ]
 
     def currency_options(self):
         """For the script that switches amounts when the project changes: each currency's amounts."""
@@ -197,7 +218,7 @@ class DonateForm(forms.Form):
         if cleaned.get("show_name_publicly") and not cleaned.get("donor_name", "").strip():
             self.add_error("donor_name", "Enter the name to show on the donor list, or untick the box.")
         if cleaned.get("dedication") and not cleaned.get("dedication_name", "").strip():
-            self.add_error("dedication_name", "Enter the name of the person this gift honours.")
+            self.add_error("dedication_name", "Enter the name of the person this gift honors or remembers.")
         return cleaned
 
     def create_gift(self):

@@ -88,7 +88,12 @@ def donate(request):
         elif general_fund:
             initial["project"] = general_fund.slug
     # A form filled again from a gift is one donor's, not a page for search engines.
-    context = {"form": DonateForm(initial=initial), "noindex": bool(resume)}
+    context = {
+        "form": DonateForm(initial=initial),
+        "noindex": bool(resume),
+        # Back from checkout without paying: say so, and that the details are kept.
+        "returned_unpaid": gift is not None and not gift.is_paid,
+    }
     return render(request, "donations/donate.html", context)
 
 
