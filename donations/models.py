@@ -256,7 +256,7 @@ class MilestoneProgress:
     reached: list
     next: ProjectMilestone | None
     to_go_minor: int = 0
-    percent: int = 0  # of the way from the previous milestone (or zero) to the next one
+    percent: int = 0  # whole percent of the next milestone's amount raised so far, rounded down
 
     @classmethod
     def of(cls, project):
@@ -267,10 +267,11 @@ class MilestoneProgress:
         if not upcoming:
             return cls(reached=reached, next=None)
         following = upcoming[0]
-        start = reached[-1].amount_minor if reached else 0
-        percent = max(0, raised - start) * 100 // (following.amount_minor - start)
         return cls(
-            reached=reached, next=following, to_go_minor=following.amount_minor - raised, percent=percent
+            reached=reached,
+            next=following,
+            to_go_minor=following.amount_minor - raised,
+            percent=max(raised, 0) * 100 // following.amount_minor,
         )
 
 

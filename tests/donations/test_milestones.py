@@ -35,10 +35,10 @@ def test_the_next_milestone_and_how_far_to_go(project, make_gift):
     assert now.reached == [second]
     assert now.next == first
     assert now.to_go_minor == 680_000  # $10,000 - $3,200
-    assert now.percent == 2  # (3,200 - 3,000) / (10,000 - 3,000), rounded down
+    assert now.percent == 32  # $3,200 of $10,000
 
 
-def test_before_the_first_milestone_progress_counts_from_zero(project, make_gift):
+def test_percent_is_rounded_down_never_up_to_a_milestone_not_reached(project, make_gift):
     (only,) = milestones(project, (1_000, "a first step"))
     make_gift(project, amount_minor=999)
 
@@ -54,7 +54,7 @@ def test_a_milestone_is_reached_at_exactly_its_amount(project, make_gift):
     now = progress(project)
 
     assert now.reached == [first]
-    assert (now.next, now.to_go_minor, now.percent) == (second, 5_000, 0)
+    assert (now.next, now.to_go_minor, now.percent) == (second, 5_000, 50)
 
 
 def test_zero_decimal_currencies_need_no_conversion(make_project, make_gift):

@@ -139,6 +139,14 @@ def content(make_project, make_story, make_gift):
         image=picture("car-t", (200, 90, 90)),
         image_alt="A nurse checks a drip bag of CAR-T cells beside a child's bed",
     )
+    from donations.models import AmountMeaning, ProjectMilestone
+
+    ProjectMilestone.objects.create(project=project, amount_minor=300_000, title="prepare the documents")
+    ProjectMilestone.objects.create(project=project, amount_minor=400_000, title="fund the next cell product")
+    AmountMeaning.objects.create(
+        project=project, amount_minor=10_000, sentence="pays for a day of a nurse's care"
+    )
+    AmountMeaning.objects.create(project=project, amount_minor=2_500, sentence="buys a child's blood tests")
     make_gift(project, amount_minor=200_000, donor_name="Anna K.", show_name_publicly=True)
     make_gift(project, amount_minor=120_000)
     make_gift(general_fund, amount_minor=10_000)
@@ -148,7 +156,13 @@ def content(make_project, make_story, make_gift):
             title="Masha rings the bell",
             slug="masha-rings-the-bell",
             summary="After CAR-T therapy in Moscow, Masha, 7, is in remission.",
-            body="## The phone call\n\nIn March the doctors called.\n\n- Week one\n- Week two\n",
+            body=(
+                "## The phone call\n\nIn March the doctors called.\n\n- Week one\n- Week two\n\n"
+                "!!! impact $5,000\n    paid for Masha's cell product.\n"
+            ),
+            quote="We're home, and she's laughing again.",
+            quote_name="Irina",
+            quote_role="Masha's mother",
             image=picture("masha", (230, 180, 90)),
             image_alt="Masha, smiling, holds a bell in a hospital corridor",
             publish_at=timezone.now() - timezone.timedelta(days=1),

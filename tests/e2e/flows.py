@@ -9,6 +9,8 @@ NOT_FOUND_PATH = "/no-such-page/"
 AMOUNT_BOX = re.compile(r"(other|another) amount", re.IGNORECASE)
 # The submit button: the donate script names the amount in it ("Donate $30").
 DONATE_BUTTON = re.compile(r"^Donate\b")
+# The thank-you page's heading: "Thank you", or "Thank you, Jane! Your gift is at work for…".
+THANK_YOU = re.compile(r"^Thank you\b")
 
 # The focused element, described, and whether it shows a focus indicator. An input the CSS
 # hides visually (a radio drawn as a pill) may show its focus on its label instead.
@@ -101,12 +103,28 @@ def open_thanks_confirmed(page, amount="37.50"):
     open_simulated_checkout(page, amount)
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
     page.wait_for_url(re.compile(r"/donate/thanks/\?session_id="))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    expect(page.get_by_role("heading", level=1)).to_have_text(THANK_YOU)
+
+
+def open_donate_returned(page):
+    """Back on the donate page from checkout without paying: nothing charged, details kept."""
+    open_simulated_checkout(page)
+    page.get_by_role("button", name=re.compile(r"^(Cancel|Go back|Back)", re.IGNORECASE)).click()
+    expect(page.get_by_role("status").filter(has_text="Nothing was charged")).to_be_visible()
+
+
+def open_donate_dedication(page, content):
+    """A dedication chosen: its name field revealed; an amount chosen: what it does, announced."""
+    page.goto(content["project"].get_donate_url())
+    page.get_by_role("radio", name="In memory of").check()
+    expect(page.get_by_role("textbox", name="Their name")).to_be_visible()
+    page.get_by_role("radio", name="$100").check()
+    expect(page.locator("[data-amount-meaning]")).to_contain_text("a day of a nurse")
 
 
 def open_thanks_generic(page):
     page.goto("/donate/thanks/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    expect(page.get_by_role("heading", level=1)).to_have_text(THANK_YOU)
 
 
 def open_not_found(page):
@@ -127,6 +145,8 @@ def public_pages(content):
         ("donate", lambda page: page.goto(project.get_donate_url())),
         ("donate_other_amount", open_donate_other_amount),
         ("donate_errors", open_donate_errors),
+        ("donate_returned", open_donate_returned),
+        ("donate_dedication", lambda page: open_donate_dedication(page, content)),
         ("simulated_checkout", open_simulated_checkout),
         ("thanks_confirming", open_thanks_confirming),
         ("thanks_confirmed", open_thanks_confirmed),

@@ -22,6 +22,8 @@ PAGES = [
     "donate",
     "donate_other_amount",
     "donate_errors",
+    "donate_returned",
+    "donate_dedication",
     "simulated_checkout",
     "thanks_confirming",
     "thanks_confirmed",

@@ -47,7 +47,7 @@ def test_donor_reads_a_story_and_gives_a_custom_amount(browser_page, content, co
     page.get_by_role("button", name=re.compile(r"^Pay \$37\.50")).click()
 
     expect(page).to_have_url(re.compile(r"/donate/thanks/\?session_id=cs_test_simulated_\w+$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    expect(page.get_by_role("heading", level=1)).to_have_text(flows.THANK_YOU)
     main = page.get_by_role("main")
     expect(main).to_contain_text("$37.50")
     expect(main.get_by_role("link", name="CAR-T therapy for children").first).to_be_visible()
@@ -205,7 +205,7 @@ def test_keyboard_only_gift(browser_page, content):
     page.keyboard.press("Enter")
 
     page.wait_for_url(re.compile(r"/donate/thanks/\?session_id="))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    expect(page.get_by_role("heading", level=1)).to_have_text(flows.THANK_YOU)
     expect(page.get_by_role("main")).to_contain_text("$37.50")
     expect(page.get_by_role("main")).to_contain_text("CAR-T therapy for children")
 
@@ -229,7 +229,7 @@ def test_confirming_page_shows_the_gift_once_the_payment_arrives(browser_page, c
     services.pay_simulated_checkout(Gift.objects.get(stripe_checkout_session_id=session_id))
     with page.expect_navigation():
         page.clock.fast_forward(5_000)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    expect(page.get_by_role("heading", level=1)).to_have_text(flows.THANK_YOU)
     expect(page.get_by_role("main")).to_contain_text("$37.50 to General fund")
 
 
