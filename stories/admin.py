@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,6 +23,19 @@ class StoryAdmin(MarkdownxModelAdmin):
         ("Pull quote", {"fields": ["quote", "quote_name", "quote_role"]}),
         ("Publishing", {"fields": ["status", "publish_at", "projects", "preview_link", "impact_emails"]}),
     ]
+
+    class Media:
+        # Room for the title and summary, and the live preview in the site's own styles.
+        css = {"all": ["css/admin-editor.css"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "title":
+            kwargs["widget"] = forms.TextInput(attrs={"class": "editor-title"})
+        elif db_field.name == "summary":
+            kwargs["widget"] = forms.Textarea(attrs={"class": "editor-summary", "rows": 3})
+        elif db_field.name == "quote":
+            kwargs["widget"] = forms.Textarea(attrs={"class": "editor-summary", "rows": 3})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("projects")

@@ -45,6 +45,12 @@ def project_form(project, **changes):
         "currency": project.currency,
         "status": project.status,
         "position": project.position,
+        # The milestone and amount-sentence inlines, left empty.
+        **{
+            f"{prefix}-{key}": "0"
+            for prefix in ("milestones", "amount_meanings")
+            for key in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
     }
     data.update(changes)
     return data
