@@ -31,9 +31,7 @@ class StoryAdmin(MarkdownxModelAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "title":
             kwargs["widget"] = forms.TextInput(attrs={"class": "editor-title"})
-        elif db_field.name == "summary":
-            kwargs["widget"] = forms.Textarea(attrs={"class": "editor-summary", "rows": 3})
-        elif db_field.name == "quote":
+        elif db_field.name in ("summary", "quote"):
             kwargs["widget"] = forms.Textarea(attrs={"class": "editor-summary", "rows": 3})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 

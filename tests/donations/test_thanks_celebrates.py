@@ -43,8 +43,8 @@ def test_the_headline_thanks_the_donor_and_names_the_project(client, paid, proje
     html = thanks_page(client, paid)
 
     assert (
-        '<h1>Thank you, Jane! <span class="h1-sub">Your gift is at work for CAR-T therapy for children</span></h1>'
-        in html
+        "<h1>Thank you, Jane! "
+        '<span class="h1-sub">Your gift is at work for CAR-T therapy for children</span></h1>' in html
     )
     assert f'to <a href="{project.get_absolute_url()}">{project.title}</a> has arrived' in html
     next_steps = re.search(r'aria-labelledby="next-title".*?</section>', html, re.S).group(0)
