@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: install run serve worker test lint format check ci bench
+.PHONY: install run serve worker test lint format check ci bench audit
 
 install: $(VENV)/.installed
 
@@ -50,3 +50,8 @@ ci:
 # Prints one table and writes it to bench/results.md (see bench/run.py). Fails if a bar is missed.
 bench: install
 	$(BIN)/python bench/run.py
+
+# Lighthouse on a phone (npm's lighthouse, Debian's Chromium): accessibility, best practices and
+# SEO must score 100 on the home page, a story, a project and the donate page. Needs Node.js.
+audit: install
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python tools/lighthouse.py
