@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stories', '0001_initial'),
+        ('stories', '0002_story_body_limits'),
     ]
 
     operations = [

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0005_donors_and_monthly_gifts'),
-        ('stories', '0002_story_consent_and_pull_quote'),
+        ('donations', '0006_markdown_limits'),
+        ('stories', '0003_story_consent_and_pull_quote'),
     ]
 
     operations = [
