@@ -59,5 +59,6 @@ def expand_impact_callouts(text):
                 break
             i += 1
         figure = escape(start.group("figure"), quote=False)
-        out += ['<aside class="impact">', f'<p class="impact__figure">{figure}</p>', "", *body, "", "</aside>", ""]
+        out += ['<aside class="impact">', f'<p class="impact__figure">{figure}</p>', ""]
+        out += [*body, "", "</aside>", ""]
     return "\n".join(out)
