@@ -21,13 +21,13 @@ def test_an_impact_callout_becomes_a_highlighted_figure():
         "<p>paid for the <em>clinical description</em>.</p>\n"
         "<p>The Ministry of Health has it now.</p>\n</aside>"
     ) in html
-    assert html.endswith("<p>Back to the story.</p>")
+    assert html.rstrip().endswith("</aside>\n<p>Back to the story.</p>")
 
 
 def test_a_callout_ends_at_the_first_line_that_is_not_indented():
     html = render_markdown("!!! impact 70+\n    doctors trained since 2011\nOrdinary text.")
     assert '<p class="impact__figure">70+</p>' in html
-    assert html.endswith("</aside>\n<p>Ordinary text.</p>")
+    assert html.rstrip().endswith("</aside>\n<p>Ordinary text.</p>")
 
 
 def test_the_admin_preview_renders_the_callout_too(admin_client):
