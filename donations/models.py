@@ -126,6 +126,7 @@ class Project(ImageWithRenditions, ChildPhotoConsent, PullQuote):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProjectQuerySet.as_manager()
+    has_social_card = True
 
     # Changed only by database arithmetic (Gift.save) or a recount, never by saving a project.
     STORED_TOTALS = frozenset({"raised_minor", "gift_count"})

@@ -33,6 +33,10 @@ EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 ACCEPTED_FORMATS = set(EXTENSIONS)
 RENDITION_WIDTHS = (480, 960, 1600)
 RENDITIONS_DIR = "renditions"
+# Link previews (Open Graph, X): the size Facebook, X, WhatsApp and Telegram all show
+# large, as JPEG, which every one of them reads.
+CARD_SIZE = (1200, 630)
+CARDS_DIR = "cards"
 # WebP cannot be taller or wider than 16,383 pixels. A 1600-pixel-wide rendition of a
 # picture ten times taller than wide is 16,000 pixels tall, just inside that limit.
 MAX_ASPECT_RATIO = 10
@@ -249,6 +253,42 @@ def store_renditions(renditions):
         )
         stored.append({"width": width, "height": height, "name": name})
     return stored
+
+
+def social_card(content):
+    """A 1200×630 JPEG for link previews, cropped around the middle of a cleaned picture.
+
+    `content` is a picture prepare_image() already checked and cleaned (no metadata). A
+    smaller picture is enlarged: previews are only shown large at exactly this size.
+    """
+    with Image.open(io.BytesIO(content)) as image:
+        image = _to_web_mode(image)
+        if image.mode == "RGBA":
+            # JPEG has no transparency: show transparent parts on white, not black.
+            background = Image.new("RGB", image.size, "white")
+            background.paste(image, mask=image.getchannel("A"))
+            image = background
+        card = ImageOps.fit(image, CARD_SIZE, Image.Resampling.LANCZOS)
+    return _encode(card, "JPEG")
+
+
+def store_social_card(content):
+    """Make and store the social card of a cleaned picture; returns {"width", "height", "name"}."""
+    name = default_storage.save(
+        posixpath.join(CARDS_DIR, random_name("jpg")), ContentFile(social_card(content))
+    )
+    return {"width": CARD_SIZE[0], "height": CARD_SIZE[1], "name": name}
+
+
+def make_social_card(field_file):
+    """The social card of a picture already in storage (checked and cleaned when uploaded)."""
+    if not field_file:
+        return None
+    field_file.open("rb")
+    try:
+        return store_social_card(field_file.read())
+    finally:
+        field_file.close()
 
 
 def delete_files(names):

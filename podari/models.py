@@ -9,9 +9,11 @@ from django.db import models, transaction
 from podari.images import (
     delete_files,
     make_renditions,
+    make_social_card,
     prepared_from,
     random_name,
     store_renditions,
+    store_social_card,
     validate_image_file,
 )
 
@@ -37,8 +39,12 @@ class ImageWithRenditions(models.Model):
         max_length=250,
         help_text="What the picture shows, for people who cannot see it.",
     )
-    # {"source": <image name>, "items": [{"width", "height", "name"}, ...]}
+    # {"source": <image name>, "items": [{"width", "height", "name"}, ...],
+    #  "card": {"width": 1200, "height": 630, "name"} for models with social cards}
     image_renditions = models.JSONField(default=dict, blank=True, editable=False)
+
+    # Pages of their own (stories, projects) get a 1200×630 picture for link previews.
+    has_social_card = False
 
     class Meta:
         abstract = True
@@ -54,8 +60,12 @@ class ImageWithRenditions(models.Model):
                 "source": self.image.name,
                 "items": store_renditions(prepared.renditions),
             }
+            if self.has_social_card:
+                self.image_renditions["card"] = store_social_card(prepared.content)
         elif previous.get("source") != (self.image.name or None):
             self.image_renditions = {"source": self.image.name or None, "items": make_renditions(self.image)}
+            if self.has_social_card and self.image:
+                self.image_renditions["card"] = make_social_card(self.image)
         if previous.get("source") != self.image_renditions.get("source"):
             # The old files go only once the new picture is safely recorded.
             old_files = image_files(previous)
@@ -66,11 +76,20 @@ class ImageWithRenditions(models.Model):
     def renditions(self):
         return self.image_renditions.get("items") or []
 
+    @property
+    def social_card(self):
+        return self.image_renditions.get("card")
+
 
 def image_files(image_renditions):
     """Every stored file behind one picture: its original and its renditions."""
     image_renditions = image_renditions or {}
-    return [image_renditions.get("source")] + [r["name"] for r in image_renditions.get("items") or []]
+    card = image_renditions.get("card") or {}
+    return (
+        [image_renditions.get("source")]
+        + [r["name"] for r in image_renditions.get("items") or []]
+        + [card.get("name")]
+    )
 
 
 def delete_image_files(sender, instance, **kwargs):

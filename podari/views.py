@@ -58,6 +58,7 @@ def robots_txt(request):
 # Original pictures are never served.
 PUBLIC_MEDIA = {
     "renditions/": (".webp",),
+    "cards/": (".jpg",),
     settings.MARKDOWNX_MEDIA_PATH: (".webp", ".jpg", ".png"),
     "documents/": (".pdf",),
 }

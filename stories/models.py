@@ -59,6 +59,7 @@ class Story(ImageWithRenditions, ChildPhotoConsent, PullQuote):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StoryQuerySet.as_manager()
+    has_social_card = True
 
     class Meta:
         ordering = ["-publish_at", "-pk"]

@@ -61,7 +61,13 @@ def largest_rendition_url(context, obj):
     renditions = obj.renditions
     if not renditions:
         return ""
-    url = default_storage.url(renditions[-1]["name"])
+    return media_url(context, renditions[-1]["name"])
+
+
+@register.simple_tag(takes_context=True)
+def media_url(context, name):
+    """Absolute URL of a stored file (a social card), for link previews."""
+    url = default_storage.url(name)
     if url.startswith(("http://", "https://")):
         return url
     return context.get("SITE_ORIGIN", "") + url

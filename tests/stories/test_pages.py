@@ -182,16 +182,17 @@ def test_story_page_has_canonical_and_sharing_tags(client, make_story):
     assert meta(html, "og:type") == "article"
     assert meta(html, "twitter:card") == "summary_large_image"
 
-    largest = story.renditions[-1]
+    # The social card made on save: 1200 × 630, the size every service shows large.
     og_image = meta(html, "og:image")
-    assert og_image == "http://testserver" + default_storage.url(largest["name"])
-    assert meta(html, "og:image:width") == str(largest["width"])
-    assert meta(html, "og:image:height") == str(largest["height"])
+    assert og_image == "http://testserver" + default_storage.url(story.social_card["name"])
+    assert meta(html, "twitter:image") == og_image
+    assert meta(html, "og:image:width") == "1200"
+    assert meta(html, "og:image:height") == "630"
     assert meta(html, "og:image:alt") == story.image_alt
     # The picture a link preview fetches is really there.
     response = client.get(og_image.removeprefix("http://testserver"))
     assert response.status_code == 200
-    assert response["Content-Type"] == "image/webp"
+    assert response["Content-Type"] == "image/jpeg"
 
 
 # Feed, sitemap, robots.txt

@@ -26,27 +26,32 @@ from django.db import transaction
 from django.utils import timezone
 
 from donations.models import Project
-from podari.images import RENDITIONS_DIR
+from podari.images import CARDS_DIR, RENDITIONS_DIR
 from podari.models import image_files
 from stories.models import Story
 
 CLEAN_ORIGINAL = re.compile(r"images/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)")
 CLEAN_RENDITION = re.compile(rf"{RENDITIONS_DIR}/[0-9a-f]{{32}}-\d+w\.webp")
+CLEAN_CARD = re.compile(rf"{CARDS_DIR}/[0-9a-f]{{32}}\.jpg")
 GRACE = timedelta(hours=1)
 
 
 def picture_dirs():
-    return ("images/", f"{RENDITIONS_DIR}/", settings.MARKDOWNX_MEDIA_PATH)
+    return ("images/", f"{RENDITIONS_DIR}/", f"{CARDS_DIR}/", settings.MARKDOWNX_MEDIA_PATH)
 
 
 def is_clean(obj):
-    files = image_files(obj.image_renditions)
+    renditions = obj.image_renditions or {}
+    items = [r["name"] for r in renditions.get("items") or []]
+    card = (renditions.get("card") or {}).get("name") or ""
     return (
         bool(obj.image.name)
-        and files[0] == obj.image.name
+        and renditions.get("source") == obj.image.name
         and CLEAN_ORIGINAL.fullmatch(obj.image.name) is not None
-        and len(files) > 1
-        and all(CLEAN_RENDITION.fullmatch(name) for name in files[1:])
+        and bool(items)
+        and all(CLEAN_RENDITION.fullmatch(name) for name in items)
+        # A picture stored before social cards existed gets one.
+        and (not obj.has_social_card or CLEAN_CARD.fullmatch(card) is not None)
     )
 
 
