@@ -14,11 +14,13 @@ from donations.models import (
     GiftMove,
     Project,
     ProjectMilestone,
+    ProjectPhoto,
     RecurringGift,
     StripeEvent,
 )
 from donations.money import format_money, parse_major_amount, to_major
 from donors.actions import resend_receipts
+from podari.gallery_admin import GalleryInline, OptionalInlineFormSet
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -95,6 +97,7 @@ class AmountMeaningInlineForm(MajorAmountInlineForm):
 class MilestoneInline(admin.TabularInline):
     model = ProjectMilestone
     form = MilestoneInlineForm
+    formset = OptionalInlineFormSet
     extra = 1
     autocomplete_fields = ["story"]
     verbose_name_plural = "milestones (the project's total raised when each step is paid for)"
@@ -103,15 +106,20 @@ class MilestoneInline(admin.TabularInline):
 class AmountMeaningInline(admin.TabularInline):
     model = AmountMeaning
     form = AmountMeaningInlineForm
+    formset = OptionalInlineFormSet
     extra = 1
     verbose_name = "what an amount does"
     verbose_name_plural = "what each amount does (shown on the donate form beside the preset amounts)"
 
 
+class ProjectPhotoInline(GalleryInline):
+    model = ProjectPhoto
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectAdminForm
-    inlines = [MilestoneInline, AmountMeaningInline]
+    inlines = [MilestoneInline, AmountMeaningInline, ProjectPhotoInline]
 
     class Media:
         # The description's live preview in the site's own styles (see stories.admin).

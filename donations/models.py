@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from markdownx.models import MarkdownxField
 
-from podari.content import ChildPhotoConsent, PullQuote
+from podari.content import ChildPhotoConsent, GalleryPhoto, PullQuote
 from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
@@ -177,6 +177,9 @@ class Project(ImageWithRenditions, ChildPhotoConsent, PullQuote):
         self.check_child_consent()
         self.check_pull_quote()
 
+    def photos_must_have_consent(self):
+        return True  # public as soon as saved
+
     def get_absolute_url(self):
         return reverse("donations:project_detail", args=[self.slug])
 
@@ -218,6 +221,13 @@ class Project(ImageWithRenditions, ChildPhotoConsent, PullQuote):
     @classmethod
     def general_fund(cls):
         return cls.objects.filter(is_general_fund=True).first()
+
+
+class ProjectPhoto(GalleryPhoto):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="photos")
+
+    class Meta(GalleryPhoto.Meta):
+        verbose_name = "gallery photo"
 
 
 class ProjectMilestone(models.Model):

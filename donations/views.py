@@ -39,7 +39,7 @@ class ProjectListView(ListView):
 
 def project_detail(request, slug):
     project = get_object_or_404(
-        Project.objects.with_monthly_giving().prefetch_related("milestones__story"), slug=slug
+        Project.objects.with_monthly_giving().prefetch_related("milestones__story", "photos"), slug=slug
     )
     stories = project.stories.published().order_by("-publish_at")[:12]
     donors = project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]

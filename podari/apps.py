@@ -9,14 +9,14 @@ class PodariConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from charity.models import Page
-        from donations.models import Gift, Project
+        from donations.models import Gift, Project, ProjectPhoto
         from podari import checks  # noqa: F401 (registers the system checks)
         from podari.models import delete_editor_images, delete_image_files
         from podari.page_cache import connect_invalidation
-        from stories.models import Story
+        from stories.models import Story, StoryPhoto
 
-        connect_invalidation(Story, Project, Gift)
-        for model in (Story, Project):
+        connect_invalidation(Story, Project, Gift, StoryPhoto, ProjectPhoto)
+        for model in (Story, Project, StoryPhoto, ProjectPhoto):
             post_delete.connect(
                 delete_image_files, sender=model, dispatch_uid=f"image-files-{model.__name__}"
             )

@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from podari.models import ImageWithRenditions
+
 CONSENT_MISSING = (
     "This photo shows a child: tick “Guardian’s consent on file” once a parent or guardian "
     "has agreed in writing, or replace the photo. Until then it cannot be published."
@@ -56,3 +58,17 @@ class PullQuote(models.Model):
     def check_pull_quote(self):
         if self.quote.strip() and not self.quote_name.strip():
             raise ValidationError({"quote_name": "Say who said the quote."}, code="quote_name")
+
+
+class GalleryPhoto(ImageWithRenditions, ChildPhotoConsent):
+    """One photo in a story's or a project's gallery: validated and resized like the hero image."""
+
+    caption = models.CharField(max_length=250, blank=True, help_text="Shown under the photo. Optional.")
+    position = models.PositiveIntegerField(default=0, help_text="Lower comes first.")
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.caption or self.image_alt

@@ -4,7 +4,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
 
-from stories.models import Story
+from podari.gallery_admin import GalleryInline
+from stories.models import Story, StoryPhoto
+
+
+class StoryPhotoInline(GalleryInline):
+    model = StoryPhoto
 
 
 @admin.register(Story)
@@ -16,6 +21,7 @@ class StoryAdmin(MarkdownxModelAdmin):
     date_hierarchy = "publish_at"
     filter_horizontal = ["projects"]
     readonly_fields = ["preview_link", "impact_emails"]
+    inlines = [StoryPhotoInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "author_name"]}),
         ("Picture", {"fields": ["image", "image_alt", "image_shows_child", "image_guardian_consent"]}),

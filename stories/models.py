@@ -4,7 +4,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from donations.models import Project
-from podari.content import ChildPhotoConsent, PullQuote
+from podari.content import ChildPhotoConsent, GalleryPhoto, PullQuote
 from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
@@ -75,6 +75,9 @@ class Story(ImageWithRenditions, ChildPhotoConsent, PullQuote):
             self.check_child_consent()
         self.check_pull_quote()
 
+    def photos_must_have_consent(self):
+        return self.status == self.Status.PUBLISHED
+
     def save(self, *args, **kwargs):
         self.body_html = render_markdown(self.body)
         super().save(*args, **kwargs)
@@ -109,3 +112,10 @@ class Story(ImageWithRenditions, ChildPhotoConsent, PullQuote):
             .only("title", "slug")
             .first()
         )
+
+
+class StoryPhoto(GalleryPhoto):
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="photos")
+
+    class Meta(GalleryPhoto.Meta):
+        verbose_name = "gallery photo"

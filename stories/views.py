@@ -54,7 +54,7 @@ def _render_story(request, story, *, preview=False):
 
 def story_detail(request, slug):
     story = get_object_or_404(
-        Story.objects.published().prefetch_related(_projects_with_milestones()), slug=slug
+        Story.objects.published().prefetch_related(_projects_with_milestones(), "photos"), slug=slug
     )
     return _render_story(request, story)
 
@@ -67,5 +67,5 @@ def story_preview(request, pk):
 
     Drafts are private: no shared cache or browser history keeps a copy.
     """
-    story = get_object_or_404(Story.objects.prefetch_related(_projects_with_milestones()), pk=pk)
+    story = get_object_or_404(Story.objects.prefetch_related(_projects_with_milestones(), "photos"), pk=pk)
     return _render_story(request, story, preview=True)

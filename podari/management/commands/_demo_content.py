@@ -105,6 +105,18 @@ America and Europe.
             "With constant training, a doctor need not fear that their knowledge will go out of "
             "date, and so they keep practicing and save hundreds of children's lives."
         ),
+        "photos": [
+            (
+                "globe",
+                "Illustration: a globe with lines joining cities around the world.",
+                "Conferences our doctors attended, from Moscow to San Diego.",
+            ),
+            (
+                "network",
+                "Illustration: dots joined by thin lines into a network.",
+                "Colleagues who keep working together after a master class.",
+            ),
+        ],
         "quote_name": "Dr. Mikhail Maschan",
         "quote_role": "Deputy Director General, Dmitry Rogachev National Medical Research Center",
         "is_featured": False,
@@ -251,6 +263,23 @@ in Russia. You made it possible, and we are grateful. We will tell you about eve
     },
     {
         "slug": "first-fundraising-event",
+        "photos": [
+            (
+                "balloons",
+                "Illustration: colorful balloons over the tables at the fundraising evening.",
+                "Balloons for the evening, tied by volunteers.",
+            ),
+            (
+                "heart",
+                "Illustration: a red heart framed in white, the evening's emblem.",
+                "The evening's emblem on every table.",
+            ),
+            (
+                "confetti",
+                "Illustration: confetti falling around a coral heart.",
+                "The moment the total was announced.",
+            ),
+        ],
         "title": "$29,745 raised at our very first fundraising event",
         "summary": (
             "Podari.Life's first fundraising event brought in $29,745 for children with cancer. "

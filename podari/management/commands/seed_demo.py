@@ -43,7 +43,9 @@ class Command(BaseCommand):
 
     def project(self, spec):
         fields = {
-            key: value for key, value in spec.items() if key not in ("slug", "art", "milestones", "amounts")
+            key: value
+            for key, value in spec.items()
+            if key not in ("slug", "art", "milestones", "amounts", "photos")
         }
         if spec.get("is_general_fund"):
             # Staff may already have made a general fund of their own; there can be only one.
@@ -58,7 +60,9 @@ class Command(BaseCommand):
         return project
 
     def story(self, spec, projects):
-        fields = {key: value for key, value in spec.items() if key not in ("slug", "art", "projects")}
+        fields = {
+            key: value for key, value in spec.items() if key not in ("slug", "art", "projects", "photos")
+        }
         story, created = Story.objects.get_or_create(
             slug=spec["slug"],
             defaults={
@@ -69,11 +73,14 @@ class Command(BaseCommand):
         )
         if created:
             story.projects.set([projects[slug] for slug in spec["projects"]])
+            self.photos(story.photos, spec)
         (self.created if created else self.found)["story"] += 1
         return story
 
     def project_steps(self, spec, project, stories):
-        """Milestones and what each amount does, found by their amount."""
+        """Milestones and what each amount does, found by their amount; a gallery if it has none."""
+        if not project.photos.exists():
+            self.photos(project.photos, spec)
         for amount, title, story_slug in spec.get("milestones", []):
             _, created = ProjectMilestone.objects.get_or_create(
                 project=project,
@@ -111,6 +118,16 @@ class Command(BaseCommand):
         )
         (self.created if created else self.found)["gift"] += 1
 
+    def photos(self, related, spec):
+        for position, (art, alt, caption) in enumerate(spec.get("photos", [])):
+            related.create(
+                image=_picture(art, f"{spec['slug']}-photo-{position}")(),
+                image_alt=alt,
+                caption=caption,
+                position=position,
+            )
+            self.created["photo"] += 1
+
     def summary(self):
         def describe(counts):
             parts = [f"{counts[kind]} {kind if counts[kind] == 1 else plural}" for kind, plural in KINDS]
@@ -124,5 +141,6 @@ KINDS = (
     ("story", "stories"),
     ("milestone", "milestones"),
     ("amount sentence", "amount sentences"),
+    ("photo", "photos"),
     ("gift", "gifts"),
 )
