@@ -297,7 +297,8 @@ def test_staff_writes_previews_and_publishes_a_story(browser_page, content, djan
     page.get_by_label("Summary").fill("Two months after CAR-T therapy, Dima, 9, is back at school.")
     expect(page.locator("#id_slug")).to_have_value("dima-goes-home")  # prepopulated by the admin's script
     page.locator("#id_image").set_input_files(str(png_file(tmp_path / "dima.png")))
-    page.get_by_label("Image description (alt text)").fill("Dima waves from the hospital door")
+    # The first one is the story's own picture; the gallery's photos have theirs below.
+    page.get_by_label("Image description (alt text)").first.fill("Dima waves from the hospital door")
     page.locator("#id_body").fill("## Home again\n\nDima's *first* day at school.\n\n- Maths\n- Football\n")
     expect(page.locator("#id_status")).to_have_value("draft")
     page.locator("#id_projects_from").select_option(label="CAR-T therapy for children")
