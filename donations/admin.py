@@ -116,6 +116,12 @@ class ProjectPhotoInline(GalleryInline):
     model = ProjectPhoto
 
 
+MONEY_FIELDS = [
+    "goal", "currency", "status", "is_general_fund", "raised", "gift_count",
+    "monthly_donors", "monthly_revenue",
+]  # fmt: skip
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectAdminForm
@@ -140,12 +146,7 @@ class ProjectAdmin(admin.ModelAdmin):
         ("Pull quote", {"fields": ["quote", "quote_name", "quote_role"]}),
         (
             "Money",
-            {
-                "fields": [
-                    "goal", "currency", "status", "is_general_fund", "raised", "gift_count",
-                    "monthly_donors", "monthly_revenue",
-                ]  # fmt: skip
-            },
+            {"fields": [*MONEY_FIELDS]},
         ),
         ("Listing", {"fields": ["is_featured", "position"]}),
     ]

@@ -13,13 +13,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def paid(donate, project, stripe_stub, checkout_session, post_event, stripe_event, settings):
+def paid(
+    donate, project, stripe_stub, checkout_session, post_event, stripe_event, settings,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
     settings.SITE_URL = "https://podari.life"
     session = checkout_session()
     stripe_stub.respond(session)
     donate(project, amount_preset="10000", donor_name="Jane", donor_email="jane@example.com")
     gift = Gift.objects.get(stripe_checkout_session_id=session["id"])
-    post_event(stripe_event("checkout_session_completed", gift=gift))
+    with django_capture_on_commit_callbacks(execute=True):  # the receipt is sent after commit
+        post_event(stripe_event("checkout_session_completed", gift=gift))
     gift.refresh_from_db()
     assert gift.is_paid
     return gift
