@@ -48,7 +48,7 @@ def test_a_monthly_gift_through_the_simulated_checkout(browser_page, content, co
     page.get_by_role("button", name=re.compile(r"^Pay \$25\.87 monthly")).click()
 
     page.wait_for_url(re.compile(r"/donate/thanks/\?session_id=cs_test_simulated_\w+$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    expect(page.get_by_role("heading", level=1)).to_have_text(flows.THANK_YOU)
     expect(main).to_contain_text("Your monthly gift of $25")
     expect(main).to_contain_text("$0.87 to cover the card fee")
     assert_no_axe_violations(page, "thanks_monthly")
