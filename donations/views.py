@@ -87,6 +87,9 @@ def donate(request):
             initial["project"] = project_slug
         elif general_fund:
             initial["project"] = general_fund.slug
+        # "Make it monthly" on the thank-you page links here with frequency=monthly.
+        if request.GET.get("frequency") in Gift.Frequency.values:
+            initial["frequency"] = request.GET["frequency"]
     # A form filled again from a gift is one donor's, not a page for search engines.
     context = {
         "form": DonateForm(initial=initial),

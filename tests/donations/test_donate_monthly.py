@@ -1,5 +1,7 @@
 """The donate form's choices: one-time or monthly, covering the fee, and consent to impact emails."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -144,3 +146,9 @@ def test_the_simulated_monthly_checkout_shows_an_active_monthly_gift(client, don
     assert recurring.payments.get().status == Gift.Status.SUCCEEDED
     project.refresh_from_db()
     assert (project.raised_minor, project.gift_count) == (2_500, 1)
+
+
+def test_make_it_monthly_on_the_thank_you_page_preselects_monthly(client, project):
+    html = client.get(f"/donate/?project={project.slug}&frequency=monthly").content.decode()
+
+    assert re.search(r'<input[^>]*value="monthly"[^>]*checked', html)
