@@ -75,6 +75,9 @@ class ProjectQuerySet(models.QuerySet):
                 raised_minor=Coalesce(Subquery(raised), 0),
                 gift_count=Coalesce(Subquery(count), 0),
             )
+            from ledger.models import GiftMonth
+
+            GiftMonth.objects.rebuild(ids)
             transaction.on_commit(_pages_changed)
         return updated
 
@@ -306,10 +309,12 @@ class AmountMeaning(models.Model):
         return self.sentence
 
 
-# The fields a gift's contribution to its project's total is made of.
+# The fields a gift's contribution to its project's total is made of (and, with the
+# date and source, to the ledger's monthly sums: ledger.models.GiftMonth).
 TOTAL_FIELDS = (
     "project_id", "currency", "status", "livemode",
     "amount_minor", "amount_refunded_minor", "amount_disputed_minor",
+    "paid_at", "created_at", "source",
 )  # fmt: skip
 
 
@@ -479,6 +484,7 @@ class Gift(models.Model):
             super().save(*args, **kwargs)
             after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).first()
             _move_project_totals(before, self._contribution_of(after_row))
+            _move_ledger_months(row, after_row)
             self._send_money_signals(row, after_row)
 
     def _send_money_signals(self, before_row, after_row):
@@ -499,6 +505,7 @@ class Gift(models.Model):
             row = Gift.objects.select_for_update().filter(pk=self.pk).values(*TOTAL_FIELDS).first()
             deleted = super().delete(*args, **kwargs)
             _move_project_totals(self._contribution_of(row) if row else None, None)
+            _move_ledger_months(row, None)
             return deleted
 
     @staticmethod
@@ -711,6 +718,13 @@ def _move_project_totals(before, after):
             raised_minor=F("raised_minor") + sign * net_minor,
             gift_count=F("gift_count") + sign,
         )
+
+
+def _move_ledger_months(before_row, after_row):
+    """The same change in the ledger's stored monthly sums, after the project totals."""
+    from ledger.models import GiftMonth
+
+    GiftMonth.objects.move(before_row, after_row)
 
 
 class GiftMove(models.Model):

@@ -12,6 +12,7 @@ from django.views.generic import ListView
 from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
 from donations.models import Gift, Project
+from ledger.figures import ProjectLedger
 from podari.ratelimit import client_ip, over_limit
 
 logger = logging.getLogger(__name__)
@@ -43,10 +44,11 @@ def project_detail(request, slug):
     )
     stories = project.stories.published().order_by("-publish_at")[:12]
     donors = project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]
+    ledger = ProjectLedger(project, stories=project.stories.published().only("title", "slug", "publish_at"))
     return render(
         request,
         "donations/project_detail.html",
-        {"project": project, "stories": stories, "public_donors": donors},
+        {"project": project, "stories": stories, "public_donors": donors, "ledger": ledger},
     )
 
 

@@ -50,11 +50,13 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "auditlog",
     "podari",
     "donations",
     "stories",
     "charity",
     "donors",
+    "ledger",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Records the signed-in user as the actor of audit-log entries (ledger/apps.py).
+    "ledger.middleware.AdminAuditActorMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [

@@ -5,6 +5,8 @@ from django.views.generic import ListView
 
 from donations.models import Project
 from podari.permissions import staff_with_any_permission
+from ledger.figures import site_figures, uses_reported_by
+from ledger.models import VerifiedFigure
 from stories.models import Story
 
 
@@ -27,7 +29,14 @@ def home(request):
         .first()
     )
     stories = _story_cards(Story.objects.published())[:3]
-    return render(request, "stories/home.html", {"featured_project": featured, "stories": stories})
+    context = {
+        "featured_project": featured,
+        "stories": stories,
+        "site_figures": site_figures(),
+        "project_count": Project.objects.filter(is_general_fund=False).count(),
+        "verified_figures": VerifiedFigure.objects.all(),
+    }
+    return render(request, "stories/home.html", context)
 
 
 class StoryListView(ListView):
@@ -47,6 +56,7 @@ def _render_story(request, story, *, preview=False):
             "story": story,
             "previous_story": story.previous_story(),
             "next_story": story.next_story(),
+            "fund_uses": uses_reported_by(story),
             "preview": preview,
         },
     )

@@ -488,8 +488,8 @@ Thank you for helping them keep learning.
     },
 ]
 
-# Example gifts, keyed by a made-up checkout session id. On the CAR-T project they add
-# up to $3,200 net: $3,300 given, $100 of it refunded.
+# Example online gifts, keyed by a made-up checkout session id. On the CAR-T project they
+# add up to $3,200 net: $3,300 given, $100 of it refunded.
 GIFTS = [
     # (session id, project, amount in cents, refunded cents, donor name, shown publicly, paid)
     ("cs_demo_001", CAR_T, 100_000, 0, "Anna K.", True, when(2025, 8, 7, 14)),
@@ -504,4 +504,41 @@ GIFTS = [
     ("cs_demo_010", GENERAL, 10_000, 0, "Natalia G.", True, when(2025, 6, 20, 13)),
     ("cs_demo_011", GENERAL, 2_500, 0, "Tom H.", False, when(2025, 10, 23, 21)),
     ("cs_demo_012", GENERAL, 20_000, 0, "James W.", True, when(2026, 3, 8, 10)),
+]
+
+# Gifts that did not come through Stripe, keyed by a fixed public id. With the online
+# gifts above, the CAR-T project's ledger tells one story: $5,000 given by July 2025 paid
+# for the clinical description in August (the first milestone story), the first
+# fundraising event brought in $29,745 in October, and the rest is still to spend:
+# $37,945 raised, $5,000 used, $32,945 available.
+OFFLINE_GIFTS = [
+    # (public id, project, source, amount in cents, date received, note)
+    (
+        "6f1c1c1e-0d1b-4c55-9a8e-000000000001", CAR_T, "bank_transfer", 300_000, when(2025, 7, 14),
+        "Example: a bank transfer from a supporter, for the clinical description.",
+    ),
+    (
+        "6f1c1c1e-0d1b-4c55-9a8e-000000000002", CAR_T, "cheque", 200_000, when(2025, 7, 28),
+        "Example: checks collected among friends of Podari.Life.",
+    ),
+    (
+        "6f1c1c1e-0d1b-4c55-9a8e-000000000003", CAR_T, "event", 2_974_500, when(2025, 10, 20),
+        "Takings of Podari.Life's first fundraising event.",
+    ),
+]  # fmt: skip
+
+# What gifts paid for, keyed by project and purpose.
+FUND_USES = [
+    {
+        "project": CAR_T,
+        "amount_minor": 500_000,
+        "spent_on": when(2025, 8, 1).date(),
+        "purpose": "the clinical description of CAR-T therapy for Russia's Ministry of Health",
+        "stories": ["car-t-first-milestone"],
+    },
+]
+
+# Checked figures for the home page, keyed by label.
+VERIFIED_FIGURES = [
+    {"value": "70+", "label": "doctors trained since 2011", "source_url": "/projects/doctors-education/"},
 ]

@@ -1,14 +1,16 @@
-"""`manage.py seed_demo`: projects, stories and example gifts for a new site.
+"""`manage.py seed_demo`: projects, stories, example gifts and what they paid for.
 
 Safe to run again and again (`make run` does, every time): each object is found by
-its slug, or a gift by its made-up checkout session id, and anything already there is
-left exactly as it is, staff edits included. Pictures are drawn with Pillow only for
-objects being created; the model's save() then makes their renditions.
+its slug, a gift by its made-up checkout session id, an offline gift by its public id,
+a use of funds by its project and purpose; anything already there is left exactly as
+it is, staff edits included. Pictures are drawn with Pillow only for objects being
+created; the model's save() then makes their renditions.
 """
 
 from collections import Counter
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -16,7 +18,15 @@ from django.utils.text import slugify
 
 from charity.demo import seed_pages
 from donations.models import AmountMeaning, Gift, Project, ProjectMilestone
-from podari.management.commands._demo_content import GIFTS, PROJECTS, STORIES
+from ledger.models import FundUse, VerifiedFigure
+from podari.management.commands._demo_content import (
+    FUND_USES,
+    GIFTS,
+    OFFLINE_GIFTS,
+    PROJECTS,
+    STORIES,
+    VERIFIED_FIGURES,
+)
 from podari.management.commands._demo_images import illustration_jpeg
 from stories.models import Story
 
@@ -39,6 +49,12 @@ class Command(BaseCommand):
             for row in GIFTS:
                 self.gift(row, projects)
             self.created["page"] += seed_pages()
+            for row in OFFLINE_GIFTS:
+                self.offline_gift(row, projects)
+            for spec in FUND_USES:
+                self.fund_use(spec, projects)
+            for spec in VERIFIED_FIGURES:
+                self.verified_figure(spec)
         self.stdout.write(self.summary())
 
     def project(self, spec):
@@ -128,6 +144,39 @@ class Command(BaseCommand):
             )
             self.created["photo"] += 1
 
+    def offline_gift(self, row, projects):
+        public_id, project_slug, source, amount, received_at, note = row
+        project = projects[project_slug]
+        _, created = Gift.objects.get_or_create(
+            public_id=public_id,
+            defaults={
+                "project": project,
+                "source": source,
+                "amount_minor": amount,
+                "currency": project.currency,
+                "status": Gift.Status.SUCCEEDED,
+                "livemode": settings.STRIPE_LIVEMODE,
+                "note": note,
+                "created_at": received_at,
+                "paid_at": received_at,
+            },
+        )
+        (self.created if created else self.found)["offline gift"] += 1
+
+    def fund_use(self, spec, projects):
+        project = projects[spec["project"]]
+        fields = {key: value for key, value in spec.items() if key not in ("project", "purpose", "stories")}
+        use, created = FundUse.objects.get_or_create(
+            project=project, purpose=spec["purpose"], defaults={**fields, "currency": project.currency}
+        )
+        if created:
+            use.stories.set(Story.objects.filter(slug__in=spec["stories"]))
+        (self.created if created else self.found)["use of funds"] += 1
+
+    def verified_figure(self, spec):
+        _, created = VerifiedFigure.objects.get_or_create(label=spec["label"], defaults=spec)
+        (self.created if created else self.found)["figure"] += 1
+
     def summary(self):
         def describe(counts):
             parts = [f"{counts[kind]} {kind if counts[kind] == 1 else plural}" for kind, plural in KINDS]
@@ -143,4 +192,7 @@ KINDS = (
     ("amount sentence", "amount sentences"),
     ("photo", "photos"),
     ("gift", "gifts"),
+    ("offline gift", "offline gifts"),
+    ("use of funds", "uses of funds"),
+    ("figure", "figures"),
 )

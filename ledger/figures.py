@@ -1,0 +1,338 @@
+"""Every money figure the site shows, computed in one place.
+
+Raised is the sum of the stored monthly gift sums (`GiftMonth`, kept by Gift.save()),
+used is the sum of `FundUse` rows, available is one minus the other. Each currency is
+summed on its own and never added to another. The project page, its CSV and JSON, the
+story's highlighted figure, the home page, the admin and the dashboard all read these
+functions, so no two of them can disagree.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+from django.conf import settings
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from donations.money import format_money, to_major
+from ledger.models import FundUse, GiftMonth
+
+
+@dataclass
+class CurrencyFigures:
+    """Raised, used and available in one currency (minor units)."""
+
+    currency: str
+    raised_minor: int = 0
+    used_minor: int = 0
+
+    @property
+    def available_minor(self):
+        return self.raised_minor - self.used_minor
+
+    @property
+    def raised(self):
+        return format_money(self.raised_minor, self.currency)
+
+    @property
+    def used(self):
+        return format_money(self.used_minor, self.currency)
+
+    @property
+    def available(self):
+        if self.available_minor < 0:
+            return "−" + format_money(-self.available_minor, self.currency)
+        return format_money(self.available_minor, self.currency)
+
+    def as_json(self):
+        return {
+            "currency": self.currency,
+            "raised": str(to_major(self.raised_minor, self.currency)),
+            "used": str(to_major(self.used_minor, self.currency)),
+            "available": str(to_major(self.available_minor, self.currency)),
+            "raised_minor": self.raised_minor,
+            "used_minor": self.used_minor,
+            "available_minor": self.available_minor,
+        }
+
+
+def _ordered(figures, first_currency=None):
+    """The project's own currency first, then the others alphabetically."""
+    return sorted(figures.values(), key=lambda f: (f.currency != first_currency, f.currency))
+
+
+def _collect(raised_rows, used_rows, first_currency=None):
+    figures = {}
+    for currency, total in raised_rows:
+        figures.setdefault(currency, CurrencyFigures(currency)).raised_minor += total or 0
+    for currency, total in used_rows:
+        figures.setdefault(currency, CurrencyFigures(currency)).used_minor += total or 0
+    return _ordered(figures, first_currency)
+
+
+@dataclass
+class Entry:
+    """One line of a project's ledger: a month's gifts, a use of funds, or a story."""
+
+    KINDS = {
+        "gifts": "Gifts received online",
+        "offline_gifts": "Gifts received offline",
+        "use_of_funds": "Paid out",
+        "story": "Story",
+    }
+
+    date: date
+    kind: str
+    amount_minor: int | None = None
+    currency: str = ""
+    description: str = ""
+    stories: list = field(default_factory=list)
+    gift_count: int = 0
+
+    @property
+    def kind_label(self):
+        return self.KINDS[self.kind]
+
+    @property
+    def amount(self):
+        return "" if self.amount_minor is None else format_money(self.amount_minor, self.currency)
+
+    @property
+    def major_amount(self):
+        return "" if self.amount_minor is None else str(to_major(self.amount_minor, self.currency))
+
+    @property
+    def is_money(self):
+        return self.amount_minor is not None
+
+    @property
+    def story(self):
+        return self.stories[0] if self.stories else None
+
+    @property
+    def sort_key(self):
+        # Within a day: money in, money out, then the story that reports it.
+        return (self.date, list(self.KINDS).index(self.kind))
+
+
+class ProjectLedger:
+    """A project's money: figures per currency, and the timeline behind them.
+
+    Three queries whatever the number of gifts, uses of funds and stories: the monthly
+    gift sums, the uses of funds, and the published stories that report them. The
+    project's own stories for the timeline are passed in by the caller.
+    """
+
+    def __init__(self, project, stories=()):
+        self.project = project
+        self.months = list(
+            GiftMonth.objects.with_gifts().filter(project=project).order_by("month", "offline", "currency")
+        )
+        self.uses = list(
+            FundUse.objects.filter(project=project).with_public_stories().order_by("spent_on", "pk")
+        )
+        self.stories = list(stories)
+
+    @cached_property
+    def figures(self):
+        raised = [(m.currency, m.net_minor) for m in self.months]
+        used = [(u.currency, u.amount_minor) for u in self.uses]
+        return _collect(raised, used, self.project.currency)
+
+    def figures_for(self, currency):
+        return next((f for f in self.figures if f.currency == currency), CurrencyFigures(currency))
+
+    @cached_property
+    def entries(self):
+        """The money lines, oldest first: what the CSV and JSON ledgers hold."""
+        lines = [
+            Entry(
+                date=m.month,
+                kind="offline_gifts" if m.offline else "gifts",
+                amount_minor=m.net_minor,
+                currency=m.currency,
+                description=(
+                    f"{m.gift_count} gift{'s' if m.gift_count != 1 else ''} received "
+                    f"{'offline (bank transfers, checks, cash, event takings)' if m.offline else 'online'} "
+                    f"in {m.month:%B %Y}, net of refunds"
+                ),
+                gift_count=m.gift_count,
+            )
+            for m in self.months
+        ]
+        lines += [
+            Entry(
+                date=u.spent_on,
+                kind="use_of_funds",
+                amount_minor=u.amount_minor,
+                currency=u.currency,
+                description=f"Paid for {u.purpose}" + (f" (to {u.recipient})" if u.recipient else ""),
+                stories=u.public_stories,
+            )
+            for u in self.uses
+        ]
+        return sorted(lines, key=lambda e: e.sort_key)
+
+    @cached_property
+    def timeline(self):
+        """The money lines and the project's stories, oldest first, for the project page."""
+        stories = [
+            Entry(
+                date=timezone.localtime(s.publish_at).date(),
+                kind="story",
+                description=s.title,
+                stories=[s],
+            )
+            for s in self.stories
+        ]
+        return sorted(self.entries + stories, key=lambda e: e.sort_key)
+
+    @cached_property
+    def sentences(self):
+        """One plain sentence per currency money was spent in, with the story to read."""
+        sentences = []
+        for figures in self.figures:
+            uses = [u for u in self.uses if u.currency == figures.currency]
+            if not uses:
+                continue
+            latest = uses[-1]
+            if figures.raised_minor > 0:
+                start = f"{figures.used} of the {figures.raised} given to this project"
+            else:
+                start = figures.used
+            if len(uses) == 1:
+                text = f"{start} paid for {latest.purpose}."
+            else:
+                text = f"{start} paid for {len(uses)} things so far, most recently {latest.purpose}."
+            story = next(iter(latest.public_stories), None)
+            sentences.append({"text": text, "story": story})
+        if not sentences and self.figures:
+            main = self.figures[0]
+            if main.raised_minor > 0:
+                sentences.append(
+                    {
+                        "text": f"None of the {main.raised} given to this project has been spent yet.",
+                        "story": None,
+                    }
+                )
+        return sentences
+
+    def as_json(self, absolute_url):
+        project = self.project
+        return {
+            "project": {
+                "title": project.title,
+                "slug": project.slug,
+                "url": absolute_url(project.get_absolute_url()),
+            },
+            "totals": [f.as_json() for f in self.figures],
+            "entries": [
+                {
+                    "date": e.date.isoformat(),
+                    "kind": e.kind,
+                    "amount": e.major_amount,
+                    "amount_minor": e.amount_minor,
+                    "currency": e.currency,
+                    "description": e.description,
+                    "story_url": absolute_url(e.story.get_absolute_url()) if e.story else "",
+                }
+                for e in self.entries
+            ],
+        }
+
+
+def uses_reported_by(story):
+    """The uses of funds a story reports, for its highlighted figure (one query)."""
+    return list(
+        story.fund_uses.select_related("project")
+        .only("amount_minor", "currency", "purpose", "spent_on", "project__slug", "project__title")
+        .order_by("spent_on", "pk")
+    )
+
+
+def site_figures():
+    """Raised all time and paid out, per currency, across every project (two queries)."""
+    raised = (
+        GiftMonth.objects.with_gifts().values_list("currency").annotate(total=Sum("net_minor")).order_by()
+    )
+    used = FundUse.objects.values_list("currency").annotate(total=Sum("amount_minor")).order_by()
+    return _collect(list(raised), list(used), settings.DEFAULT_CURRENCY)
+
+
+def project_figures():
+    """{project id: [CurrencyFigures]} for every project with money (two queries)."""
+    by_project = {}
+    for project_id, currency, total in (
+        GiftMonth.objects.with_gifts()
+        .values_list("project", "currency")
+        .annotate(t=Sum("net_minor"))
+        .order_by()
+    ):
+        by_project.setdefault(project_id, ([], []))[0].append((currency, total))
+    for project_id, currency, total in (
+        FundUse.objects.values_list("project", "currency").annotate(t=Sum("amount_minor")).order_by()
+    ):
+        by_project.setdefault(project_id, ([], []))[1].append((currency, total))
+    return {pid: _collect(raised, used) for pid, (raised, used) in by_project.items()}
+
+
+def available(project, currency, *, excluding_use=None):
+    """What a project has left to spend in one currency (two queries), for the overspend check."""
+    raised = (
+        GiftMonth.objects.filter(project=project, currency=currency).aggregate(t=Sum("net_minor"))["t"] or 0
+    )
+    uses = FundUse.objects.filter(project=project, currency=currency)
+    if excluding_use is not None and excluding_use.pk:
+        uses = uses.exclude(pk=excluding_use.pk)
+    used = uses.aggregate(t=Sum("amount_minor"))["t"] or 0
+    return raised - used
+
+
+def raised_by_period(today=None):
+    """Raised this month, this year and all time, per currency (one query)."""
+    today = today or timezone.localdate()
+    month_start, year_start = today.replace(day=1), today.replace(month=1, day=1)
+    rows = (
+        GiftMonth.objects.values("currency")
+        .annotate(
+            month=Sum("net_minor", filter=Q(month=month_start)),
+            year=Sum("net_minor", filter=Q(month__gte=year_start)),
+            all_time=Sum("net_minor"),
+        )
+        .order_by("currency")
+    )
+    return [
+        {
+            "currency": row["currency"],
+            "month": format_money(row["month"] or 0, row["currency"]),
+            "year": format_money(row["year"] or 0, row["currency"]),
+            "all_time": format_money(row["all_time"] or 0, row["currency"]),
+        }
+        for row in rows
+    ]
+
+
+def gifts_by_month(months=24, today=None):
+    """{currency: [(month, net minor, gift count)]} for the last `months` months, gaps as 0 (one query)."""
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timezone.timedelta(days=1)).replace(day=1)
+    calendar = [first]
+    while len(calendar) < months:
+        last = calendar[-1]
+        calendar.append(last.replace(year=last.year + last.month // 12, month=last.month % 12 + 1))
+    found = {}
+    rows = (
+        GiftMonth.objects.filter(month__gte=first)
+        .values_list("currency", "month")
+        .annotate(net=Sum("net_minor"), n=Sum("gift_count"))
+        .order_by()
+    )
+    for currency, month, net, n in rows:
+        found.setdefault(currency, {})[month] = (net, n)
+    return {
+        currency: [(m, *by_month.get(m, (0, 0))) for m in calendar]
+        for currency, by_month in sorted(found.items())
+    }
