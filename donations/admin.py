@@ -21,6 +21,7 @@ from donations.models import (
 from donations.money import format_money, parse_major_amount, to_major
 from donors.actions import resend_receipts
 from podari.gallery_admin import GalleryInline, OptionalInlineFormSet
+from ledger.admin import GiftCsvExportMixin
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -205,7 +206,7 @@ class MoveGiftsForm(forms.Form):
 
 # Stripe's record of the money: shown, never edited here.
 STRIPE_FIELDS = [
-    "public_id", "project", "amount", "fee_covered", "refunded", "held_by_dispute", "status",
+    "public_id", "project", "source", "amount", "fee_covered", "refunded", "held_by_dispute", "status",
     "dispute_status", "frequency", "recurring_gift", "livemode", "stripe_checkout_session_id",
     "stripe_payment_intent_id", "stripe_charge_id", "stripe_invoice_id", "stripe_dispute_id", "paid_at",
     "created_at", "updated_at",
@@ -218,12 +219,13 @@ EDITABLE_FIELDS = [
 
 
 @admin.register(Gift)
-class GiftAdmin(admin.ModelAdmin):
+class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
     # Short columns, so the list fits a 1280 px screen beside the filters without scrolling sideways.
     list_display = ["date", "donor_shown", "amount", "project_name", "status_name", "needs_review"]
     list_display_links = ["date"]
     list_filter = [
         "status",
+        "source",
         "project",
         "frequency",
         "needs_review",

@@ -8,13 +8,15 @@ functions, so no two of them can disagree.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 
+from donations.models import Gift, RecurringGift
 from donations.money import format_money, to_major
 from ledger.models import FundUse, GiftMonth
 
@@ -296,8 +298,8 @@ def raised_by_period(today=None):
     rows = (
         GiftMonth.objects.values("currency")
         .annotate(
-            month=Sum("net_minor", filter=Q(month=month_start)),
-            year=Sum("net_minor", filter=Q(month__gte=year_start)),
+            this_month=Sum("net_minor", filter=Q(month=month_start)),
+            this_year=Sum("net_minor", filter=Q(month__gte=year_start)),
             all_time=Sum("net_minor"),
         )
         .order_by("currency")
@@ -305,8 +307,8 @@ def raised_by_period(today=None):
     return [
         {
             "currency": row["currency"],
-            "month": format_money(row["month"] or 0, row["currency"]),
-            "year": format_money(row["year"] or 0, row["currency"]),
+            "month": format_money(row["this_month"] or 0, row["currency"]),
+            "year": format_money(row["this_year"] or 0, row["currency"]),
             "all_time": format_money(row["all_time"] or 0, row["currency"]),
         }
         for row in rows
@@ -336,3 +338,43 @@ def gifts_by_month(months=24, today=None):
         currency: [(m, *by_month.get(m, (0, 0))) for m in calendar]
         for currency, by_month in sorted(found.items())
     }
+
+
+def donor_counts(today=None):
+    """Donors who gave this month and this year, new (first gift ever) or returning (one query).
+
+    A donor is known by email: the linked Donor's, else the one on the gift. Gifts with
+    neither (cash in a box) are not counted as donors.
+    """
+    today = today or timezone.localdate()
+    tz = timezone.get_default_timezone()
+    month_start = timezone.make_aware(datetime.combine(today.replace(day=1), time()), tz)
+    year_start = timezone.make_aware(datetime.combine(today.replace(month=1, day=1), time()), tz)
+    who = Lower(Coalesce(NullIf("donor__email", Value("")), NullIf("donor_email", Value(""))))
+    per_donor = (
+        Gift.objects.counted()
+        .annotate(who=who, on=Coalesce("paid_at", "created_at"))
+        .exclude(who=None)
+        .values("who")
+        .annotate(first=Min("on"), last=Max("on"))
+        .order_by()
+    )
+    counts = per_donor.aggregate(
+        month_new=Count("who", filter=Q(first__gte=month_start)),
+        month_returning=Count("who", filter=Q(last__gte=month_start, first__lt=month_start)),
+        year_new=Count("who", filter=Q(first__gte=year_start)),
+        year_returning=Count("who", filter=Q(last__gte=year_start, first__lt=year_start)),
+        all_time=Count("who"),
+    )
+    return counts
+
+
+def monthly_recurring_revenue():
+    """What active monthly gifts bring in each month, per currency (one query)."""
+    rows = (
+        RecurringGift.objects.filter(status=RecurringGift.Status.ACTIVE, livemode=settings.STRIPE_LIVEMODE)
+        .values_list("currency")
+        .annotate(total=Sum("amount_minor"), n=Count("*"))
+        .order_by("currency")
+    )
+    return [{"currency": c, "amount": format_money(total, c), "count": n} for c, total, n in rows]

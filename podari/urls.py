@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
+from ledger.dashboard import dashboard
 from podari import views
 from stories.sitemaps import SITEMAPS
 
@@ -10,6 +11,7 @@ admin.site.site_header = "Podari.Life administration"
 admin.site.site_title = "Podari.Life admin"
 
 urlpatterns = [
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="ledger_dashboard"),
     path("admin/", admin.site.urls),
     # django-markdownx's own URLs are open to anyone; ours need a permission to edit.
     path("markdownx/upload/", views.markdownx_upload, name="markdownx_upload"),
