@@ -1,0 +1,68 @@
+"""Fixtures for the ledger tests: projects with small pictures, staff in the two groups."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from tests.conftest import image_upload
+
+
+@pytest.fixture
+def make_project(make_project):
+    def make(**fields):
+        fields.setdefault("image", image_upload("project.png", size=(160, 100)))
+        return make_project(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_story(make_story):
+    def make(projects=(), **fields):
+        fields.setdefault("image", image_upload("story.png", size=(160, 100)))
+        return make_story(projects, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_use(db):
+    from ledger.models import FundUse
+
+    def make(project, amount_minor, *, stories=(), **fields):
+        fields.setdefault("currency", project.currency)
+        fields.setdefault("purpose", "the clinical description")
+        fields.setdefault("spent_on", timezone.localdate())
+        use = FundUse.objects.create(project=project, amount_minor=amount_minor, **fields)
+        use.stories.set(stories)
+        return use
+
+    return make
+
+
+def staff_in(group_name, username, django_user_model):
+    user = django_user_model.objects.create_user(username, f"{username}@podari.test", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def finance_user(db, django_user_model):
+    return staff_in("Finance", "fiona", django_user_model)
+
+
+@pytest.fixture
+def editor_user(db, django_user_model):
+    return staff_in("Editors", "eddie", django_user_model)
+
+
+@pytest.fixture
+def finance_client(client, finance_user):
+    client.force_login(finance_user)
+    return client
+
+
+@pytest.fixture
+def editor_client(client, editor_user):
+    client.force_login(editor_user)
+    return client
