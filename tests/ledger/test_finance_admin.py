@@ -193,7 +193,8 @@ def test_dashboard_queries_do_not_grow_with_gifts(finance_client, project, make_
     def grow(n):
         gifts = [
             Gift(
-                project=project if i % 2 else other, amount_minor=1_000 + i, currency="eur" if i % 7 == 0 else "usd",
+                project=project if i % 2 else other, amount_minor=1_000 + i,
+                currency="eur" if i % 7 == 0 else "usd",
                 status=Gift.Status.SUCCEEDED, paid_at=now - timezone.timedelta(days=i * 3),
                 donor_email=f"donor{i % 40}@example.com",
             )
