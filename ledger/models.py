@@ -236,7 +236,12 @@ class VerifiedFigure(models.Model):
 
     value = models.CharField(max_length=30, help_text="e.g. 70+")
     label = models.CharField(max_length=120, help_text="e.g. doctors trained since 2011")
-    source_url = models.URLField("where it is shown to be true", blank=True)
+    source_url = models.CharField(
+        "where it is shown to be true",
+        max_length=300,
+        blank=True,
+        help_text="A page of this site (/projects/doctors-education/) or another (https://…).",
+    )
     position = models.PositiveIntegerField(default=0, help_text="Lower comes first.")
 
     class Meta:

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('value', models.CharField(help_text='e.g. 70+', max_length=30)),
                 ('label', models.CharField(help_text='e.g. doctors trained since 2011', max_length=120)),
-                ('source_url', models.URLField(blank=True, verbose_name='where it is shown to be true')),
+                ('source_url', models.CharField(blank=True, help_text='A page of this site (/projects/doctors-education/) or another (https://…).', max_length=300, verbose_name='where it is shown to be true')),
                 ('position', models.PositiveIntegerField(default=0, help_text='Lower comes first.')),
             ],
             options={
