@@ -1,5 +1,6 @@
 """Staff roles: Editors publish without seeing donor data; Finance sees the money."""
 
+import contextlib
 import re
 from collections import deque
 
@@ -23,17 +24,25 @@ def site_with_donors(project, make_project, make_gift, make_story, make_use, adm
     """Every kind of record that can hold a donor's name or email, with distinctive ones."""
     other = make_project(title="Doctors", slug="doctors")
     donor = Donor.objects.create(email="zinaida.quaxley@example.com", name="Zinaida Quaxley")
-    gift = make_gift(project, donor=donor, donor_name="Zinaida Quaxley", donor_email=donor.email,
-                     show_name_publicly=False, note="From Zinaida Quaxley")  # fmt: skip
-    make_gift(project, donor_name="Boris Plimsoll", donor_email="plimsoll@example.org", source=Gift.Source.CHEQUE,
-              note="Check from Boris Plimsoll")  # fmt: skip
+    gift = make_gift(
+        project,
+        donor=donor,
+        donor_name="Zinaida Quaxley",
+        donor_email=donor.email,
+        note="From Zinaida Quaxley",
+    )
+    make_gift(
+        project, donor_name="Boris Plimsoll", donor_email="plimsoll@example.org", source=Gift.Source.CHEQUE,
+        note="Check from Boris Plimsoll",
+    )  # fmt: skip
     gift.move_to(other, by=admin_user, reason="Zinaida Quaxley asked")
     RecurringGift.objects.create(
         project=project, donor=donor, amount_minor=2_500, currency="usd", status="active"
     )
     StripeEvent.objects.create(
         stripe_id="evt_1", type="checkout.session.completed",
-        payload={"data": {"object": {"customer_details": {"email": "plimsoll@example.org", "name": "Boris Plimsoll"}}}},
+        payload={"data": {"object": {"customer_details": {"email": "plimsoll@example.org",
+                                                          "name": "Boris Plimsoll"}}}},
     )  # fmt: skip
     story = make_story([project], title="A milestone")
     make_use(project, 1_000, stories=[story])
@@ -48,16 +57,12 @@ def object_urls():
     """Changelist, add, and the change and history pages of a few objects of every registered model."""
     urls = []
     for model in admin.site._registry:
-        info = model._meta.app_label, model._meta.model_name
-        urls.append(reverse("admin:%s_%s_changelist" % info))
-        urls.append(reverse("admin:%s_%s_add" % info))
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        urls += [reverse(f"{prefix}_changelist"), reverse(f"{prefix}_add")]
         for pk in model._default_manager.values_list("pk", flat=True)[:3]:
-            urls.append(reverse("admin:%s_%s_change" % info, args=[pk]))
-            urls.append(reverse("admin:%s_%s_history" % info, args=[pk]))
-        try:
-            urls.append(reverse("admin:%s_%s_export" % info))
-        except NoReverseMatch:
-            pass
+            urls += [reverse(f"{prefix}_change", args=[pk]), reverse(f"{prefix}_history", args=[pk])]
+        with contextlib.suppress(NoReverseMatch):
+            urls.append(reverse(f"{prefix}_export"))
     return urls
 
 
