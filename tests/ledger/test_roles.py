@@ -131,7 +131,7 @@ def test_an_editor_publishes_a_story(editor_client, project):
     response = editor_client.post(
         reverse("admin:stories_story_add"),
         {
-            "title": "Doctors back from the congress", "slug": "doctors-back", "summary": "What they learned.",
+            "title": "Back from the congress", "slug": "doctors-back", "summary": "What they learned.",
             "author_name": "Podari.Life team", "image": image_upload("s.png", size=(160, 100)),
             "image_alt": "Doctors", "body": "They came back with **new methods**.", "status": "published",
             "publish_at_0": "2025-01-01", "publish_at_1": "10:00:00", "projects": [project.pk],
