@@ -150,3 +150,17 @@ def test_finance_sees_gifts_and_the_audit_trail_but_edits_no_stories(finance_cli
     assert finance_client.get(reverse("ledger_dashboard")).status_code == 200
     assert finance_client.get(reverse("admin:stories_story_add")).status_code == 403
     assert OfflineGift.objects.count() == 1
+
+
+def test_create_staff_account_makes_an_editor(staff_groups):
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("create_staff_account", "--username", "eve", "--group", "Editors", stdout=out)
+    user = get_user_model().objects.get(username="eve")
+    assert user.is_staff and not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == ["Editors"]
+    assert "Staff account (group Editors) created" in out.getvalue()

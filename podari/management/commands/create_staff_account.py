@@ -2,10 +2,14 @@
 
     manage.py create_staff_account --username olga --email olga@example.org
     manage.py create_staff_account --superuser      # what `make run` does on a developer's machine
+    manage.py create_staff_account --username fiona --group Finance
 
 Without --superuser the account is ordinary staff: a member of the "Staff" group, which may
 write stories and projects and read gifts, but not manage users, change gifts or read Stripe's
-raw events. Only --superuser gives every permission, and only when asked for.
+raw events. With --group the account joins one of the two roles instead (made by
+ledger/migrations/0003_staff_groups.py): Editors (stories and project texts, no donor data)
+or Finance (gifts, offline gifts, uses of funds, the audit trail, exports and the dashboard).
+Only --superuser gives every permission, and only when asked for.
 
 Nothing is changed when the user already exists (an existing account is never promoted), and
 with --superuser nothing is created while any superuser exists, so `make run` can call it
@@ -55,8 +59,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Give the account every permission. Skipped while any superuser exists.",
         )
+        parser.add_argument(
+            "--group",
+            choices=["Editors", "Finance"],
+            help=f"Join this role instead of the {STAFF_GROUP} group.",
+        )
 
-    def handle(self, *args, username, email, superuser, **options):
+    def handle(self, *args, username, email, superuser, group=None, **options):
         # Without DEBUG, manage.py refuses to start unless SECRET_KEY is set; on a developer's
         # machine the reset command needs the same DEBUG=1 that `make run` gives this one.
         manage = ("DEBUG=1 " if settings.DEBUG else "") + ".venv/bin/python manage.py"
@@ -77,9 +86,9 @@ class Command(BaseCommand):
                 users.create_superuser(username=username, email=email, password=password)
             else:
                 user = users.create_user(username=username, email=email, password=password, is_staff=True)
-                user.groups.add(staff_group())
+                user.groups.add(Group.objects.get(name=group) if group else staff_group())
         admin_url = (settings.SITE_URL or "http://127.0.0.1:8000") + reverse("admin:index")
-        kind = "Superuser" if superuser else f"Staff account (group {STAFF_GROUP})"
+        kind = "Superuser" if superuser else f"Staff account (group {group or STAFF_GROUP})"
         self.stdout.write(
             "\n".join(
                 [
