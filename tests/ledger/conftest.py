@@ -1,6 +1,9 @@
 """Fixtures for the ledger tests: projects with small pictures, staff in the two groups."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -40,6 +43,13 @@ def make_use(db):
     return make
 
 
+@pytest.fixture
+def staff_groups(db):
+    if Group.objects.filter(name__in=["Editors", "Finance"]).count() != 2:
+        # A transactional test elsewhere flushed the tables the data migration had filled.
+        import_module("ledger.migrations.0003_staff_groups").create_groups(django_apps, None)
+
+
 def staff_in(group_name, username, django_user_model):
     user = django_user_model.objects.create_user(username, f"{username}@podari.test", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group_name))
@@ -47,12 +57,12 @@ def staff_in(group_name, username, django_user_model):
 
 
 @pytest.fixture
-def finance_user(db, django_user_model):
+def finance_user(staff_groups, django_user_model):
     return staff_in("Finance", "fiona", django_user_model)
 
 
 @pytest.fixture
-def editor_user(db, django_user_model):
+def editor_user(staff_groups, django_user_model):
     return staff_in("Editors", "eddie", django_user_model)
 
 

@@ -82,7 +82,7 @@ def walk(client, start):
     return seen
 
 
-def test_groups_exist_with_their_permissions():
+def test_groups_exist_with_their_permissions(editor_user, finance_user):
     editors = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
     finance = set(Group.objects.get(name="Finance").permissions.values_list("codename", flat=True))
     assert {"change_story", "add_story", "change_project"} <= editors
