@@ -77,12 +77,8 @@ def _collect(raised_rows, used_rows, first_currency=None):
 class Entry:
     """One line of a project's ledger: a month's gifts, a use of funds, or a story."""
 
-    KINDS = {
-        "gifts": "Gifts received online",
-        "offline_gifts": "Gifts received offline",
-        "use_of_funds": "Paid out",
-        "story": "Story",
-    }
+    # In this order within a day: money in, money out, then the story that reports it.
+    KINDS = ("gifts", "offline_gifts", "use_of_funds", "story")
 
     date: date
     kind: str
@@ -91,10 +87,6 @@ class Entry:
     description: str = ""
     stories: list = field(default_factory=list)
     gift_count: int = 0
-
-    @property
-    def kind_label(self):
-        return self.KINDS[self.kind]
 
     @property
     def amount(self):
@@ -114,8 +106,7 @@ class Entry:
 
     @property
     def sort_key(self):
-        # Within a day: money in, money out, then the story that reports it.
-        return (self.date, list(self.KINDS).index(self.kind))
+        return (self.date, self.KINDS.index(self.kind))
 
 
 class ProjectLedger:
