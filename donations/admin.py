@@ -22,6 +22,7 @@ from donations.money import format_money, parse_major_amount, to_major
 from donors.actions import resend_receipts
 from podari.gallery_admin import GalleryInline, OptionalInlineFormSet
 from ledger.admin import GiftCsvExportMixin
+from ledger.figures import ProjectLedger
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -119,7 +120,7 @@ class ProjectPhotoInline(GalleryInline):
 
 MONEY_FIELDS = [
     "goal", "currency", "status", "is_general_fund", "raised", "gift_count",
-    "monthly_donors", "monthly_revenue",
+    "monthly_donors", "monthly_revenue", "ledger",
 ]  # fmt: skip
 
 
@@ -139,7 +140,7 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["status", "is_general_fund", "is_featured"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["raised", "gift_count", "monthly_donors", "monthly_revenue"]
+    readonly_fields = ["raised", "gift_count", "monthly_donors", "monthly_revenue", "ledger"]
     actions = ["recount_totals"]
     fieldsets = [
         (None, {"fields": ["title", "short_name", "slug", "summary", "description"]}),
@@ -175,6 +176,18 @@ class ProjectAdmin(admin.ModelAdmin):
     @admin.display(description="gifts", ordering="gift_count")
     def gift_count(self, project):
         return project.gift_count
+
+    @admin.display(description="raised, used, available (the public ledger)")
+    def ledger(self, project):
+        if not project.pk:
+            return "—"
+        return (
+            "; ".join(
+                f"{f.currency.upper()}: {f.raised} raised, {f.used} used, {f.available} available"
+                for f in ProjectLedger(project).figures
+            )
+            or "Nothing given or spent yet."
+        )
 
     @admin.action(
         description="Recount the totals of the selected projects from their gifts", permissions=["change"]

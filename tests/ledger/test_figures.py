@@ -133,3 +133,10 @@ def test_available_for_the_overspend_check(project, make_gift, make_use):
     assert figures.available(project, "usd") == 6_000
     assert figures.available(project, "usd", excluding_use=use) == 10_000
     assert figures.available(project, "eur") == 0
+
+
+def test_the_project_admin_shows_the_ledger_figures(admin_client, project, make_gift, make_use):
+    make_gift(project, amount_minor=10_000)
+    make_use(project, 2_500)
+    html = admin_client.get(f"/admin/donations/project/{project.pk}/change/").content.decode()
+    assert "USD: $100 raised, $25 used, $75 available" in html
