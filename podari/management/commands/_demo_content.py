@@ -306,6 +306,9 @@ For a young charity this is a big number. For a sense of scale: our first grant 
 CAR-T therapy to Russia, for the clinical description that the Ministry of Health requires, was
 $5,000. This single event raised almost six times as much.
 
+The takings went to the CAR-T project, where you can follow them, and what they pay for, in
+[the project's ledger](/projects/car-t-therapy/#ledger).
+
 ## Thank you
 
 To everyone who helped organize the event, took part and gave: thank you. You showed how much the
