@@ -1,4 +1,5 @@
-"""Two staff groups: Editors (stories, project texts and pictures, no donor data) and
+"""Two staff groups: Editors (stories, project texts and pictures, the site's pages and
+the home page's checked figures; no donor data) and
 Finance (gifts, offline gifts, uses of funds, the audit log, exports and the dashboard).
 
 Superusers see everything anyway. Staff are given a group in the admin (or with
@@ -14,6 +15,9 @@ GROUPS = {
         "donations.change_project", "donations.view_project",
         "ledger.add_verifiedfigure", "ledger.change_verifiedfigure", "ledger.delete_verifiedfigure",
         "ledger.view_verifiedfigure",
+        "charity.view_charity", "charity.add_page", "charity.change_page", "charity.view_page",
+        "charity.add_pagedocument", "charity.change_pagedocument", "charity.delete_pagedocument",
+        "charity.view_pagedocument",
     ],
     "Finance": [
         "donations.view_project", "donations.view_gift", "donations.change_gift",
@@ -53,6 +57,7 @@ class Migration(migrations.Migration):
         ("ledger", "0002_fill_gift_months"),
         ("donations", "0005_donors_and_monthly_gifts"),
         ("stories", "0001_initial"),
+        ("charity", "0001_initial"),
         ("auditlog", "0017_add_actor_email"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),

@@ -85,7 +85,7 @@ def walk(client, start):
 def test_groups_exist_with_their_permissions(editor_user, finance_user):
     editors = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
     finance = set(Group.objects.get(name="Finance").permissions.values_list("codename", flat=True))
-    assert {"change_story", "add_story", "change_project"} <= editors
+    assert {"change_story", "add_story", "change_project", "change_page", "change_verifiedfigure"} <= editors
     assert not {c for c in editors if "gift" in c or "donor" in c or "stripeevent" in c or "logentry" in c}
     assert {
         "view_gift",
