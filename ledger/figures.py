@@ -97,10 +97,6 @@ class Entry:
         return "" if self.amount_minor is None else str(to_major(self.amount_minor, self.currency))
 
     @property
-    def is_money(self):
-        return self.amount_minor is not None
-
-    @property
     def story(self):
         return self.stories[0] if self.stories else None
 
