@@ -4,9 +4,9 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
 from donations.models import Project
-from podari.permissions import staff_with_any_permission
 from ledger.figures import site_figures, uses_reported_by
 from ledger.models import VerifiedFigure
+from podari.permissions import staff_with_any_permission
 from stories.models import Story
 
 
