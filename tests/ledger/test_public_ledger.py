@@ -138,11 +138,14 @@ def test_the_home_page_shows_verified_figures_from_the_ledger_and_staff(client, 
     assert "<strong>70+</strong> doctors trained since 2011" in html
 
 
-def test_recording_a_use_of_funds_refreshes_cached_pages(client, settings, project, make_gift, make_use):
+def test_recording_a_use_of_funds_refreshes_cached_pages(
+    client, settings, project, make_gift, make_use, django_capture_on_commit_callbacks
+):
     settings.PAGE_CACHE_ENABLED = True
     make_gift(project, amount_minor=10_000)
     assert "<dt>Used</dt><dd>$0</dd>" in client.get(project.get_absolute_url()).content.decode()
-    make_use(project, 2_500)
+    with django_capture_on_commit_callbacks(execute=True):  # pages are invalidated after commit
+        make_use(project, 2_500)
     assert "<dt>Used</dt><dd>$25</dd>" in client.get(project.get_absolute_url()).content.decode()
 
 
