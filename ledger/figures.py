@@ -357,9 +357,15 @@ def donor_counts(today=None):
 
 
 def monthly_recurring_revenue():
-    """What active monthly gifts bring in each month, per currency (one query)."""
+    """What running monthly gifts bring in each month, per currency (one query).
+
+    Running is active or past due (Stripe is still retrying), as in the project admin's
+    monthly recurring revenue (ProjectQuerySet.with_monthly_giving), so the two agree.
+    """
     rows = (
-        RecurringGift.objects.filter(status=RecurringGift.Status.ACTIVE, livemode=settings.STRIPE_LIVEMODE)
+        RecurringGift.objects.filter(
+            status__in=RecurringGift.RUNNING_STATUSES, livemode=settings.STRIPE_LIVEMODE
+        )
         .values_list("currency")
         .annotate(total=Sum("amount_minor"), n=Count("*"))
         .order_by("currency")

@@ -203,7 +203,9 @@ def test_dashboard_queries_do_not_grow_with_gifts(finance_client, project, make_
         Gift.objects.bulk_create(gifts)
         type(project).objects.recount_totals()
 
-    RecurringGift.objects.create(project=project, amount_minor=2_500, currency="usd", status="active")
+    RecurringGift.objects.create(project=project, amount_minor=2_000, currency="usd", status="active")
+    RecurringGift.objects.create(project=project, amount_minor=500, currency="usd", status="past_due")
+    RecurringGift.objects.create(project=project, amount_minor=9_900, currency="usd", status="cancelled")
     make_use(project, 1_000)
     grow(5)
     few, _ = dashboard_queries(finance_client)
@@ -211,4 +213,4 @@ def test_dashboard_queries_do_not_grow_with_gifts(finance_client, project, make_
     many, html = dashboard_queries(finance_client)
     assert many == few
     assert "<svg" in html and "<rect" in html
-    assert "$25</td><td>1</td>" in html  # monthly recurring revenue: one active monthly gift of $25
+    assert "$25</td><td>2</td>" in html  # monthly recurring revenue: $20 active and $5 past due
