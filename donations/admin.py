@@ -20,9 +20,9 @@ from donations.models import (
 )
 from donations.money import format_money, parse_major_amount, to_major
 from donors.actions import resend_receipts
-from podari.gallery_admin import GalleryInline, OptionalInlineFormSet
 from ledger.admin import GiftCsvExportMixin
 from ledger.figures import ProjectLedger
+from podari.gallery_admin import GalleryInline, OptionalInlineFormSet
 
 
 class ProjectAdminForm(forms.ModelForm):
