@@ -42,13 +42,14 @@ def project_detail(request, slug):
     project = get_object_or_404(
         Project.objects.with_monthly_giving().prefetch_related("milestones__story", "photos"), slug=slug
     )
-    stories = project.stories.published().order_by("-publish_at")[:12]
+    # One query for the story cards (the newest 12) and the ledger's timeline (all of them).
+    stories = list(project.stories.published().defer("body", "body_html").order_by("-publish_at"))
     donors = project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]
-    ledger = ProjectLedger(project, stories=project.stories.published().only("title", "slug", "publish_at"))
+    ledger = ProjectLedger(project, stories=stories)
     return render(
         request,
         "donations/project_detail.html",
-        {"project": project, "stories": stories, "public_donors": donors, "ledger": ledger},
+        {"project": project, "stories": stories[:12], "public_donors": donors, "ledger": ledger},
     )
 
 
