@@ -5,12 +5,15 @@ ones the public must not see) linked to 1-3 projects each, and 200,000 gifts spr
 unevenly over the projects with a realistic mix of statuses. Pictures: one real upload
 per model, whose file and renditions the other rows reuse. Gifts go in with COPY.
 
+With BENCH_SCALE=large: 2,000 stories and 1,000,000 gifts.
+
 Run by bench/run.py as `python -m bench.seed` with DJANGO_SETTINGS_MODULE=bench.settings;
 prints a JSON summary on its last line.
 """
 
 import io
 import json
+import os
 import random
 import secrets
 import sys
@@ -32,8 +35,9 @@ from donations.models import Gift, Project  # noqa: E402
 from podari.markdown import render_markdown  # noqa: E402
 from stories.models import Story  # noqa: E402
 
-GIFTS = 200_000
-PUBLISHED_STORIES = 200
+# BENCH_SCALE=large (`make bench SCALE=large`): a site after years of growth.
+SCALES = {"default": (200_000, 200), "large": (1_000_000, 2_000)}
+GIFTS, PUBLISHED_STORIES = SCALES[os.environ.get("BENCH_SCALE") or "default"]
 HIDDEN_STORIES = 10  # drafts and scheduled: present in the table, never on a public page
 COPY_BATCH = 50_000
 

@@ -6,6 +6,7 @@ from django.views.generic import ListView
 from donations.models import Project
 from ledger.figures import site_figures, uses_reported_by
 from ledger.models import VerifiedFigure
+from podari import content_cache
 from podari.permissions import staff_with_any_permission
 from stories.models import Story
 
@@ -48,14 +49,15 @@ class StoryListView(ListView):
         return _story_cards(Story.objects.published())
 
 
-def _render_story(request, story, *, preview=False):
+def _render_story(request, story, *, preview=False, neighbours=None):
+    previous_story, next_story = neighbours or (story.previous_story(), story.next_story())
     return render(
         request,
         "stories/story_detail.html",
         {
             "story": story,
-            "previous_story": story.previous_story(),
-            "next_story": story.next_story(),
+            "previous_story": previous_story,
+            "next_story": next_story,
             "fund_uses": uses_reported_by(story),
             "preview": preview,
         },
@@ -66,7 +68,11 @@ def story_detail(request, slug):
     story = get_object_or_404(
         Story.objects.published().prefetch_related(_projects_with_milestones(), "photos"), slug=slug
     )
-    return _render_story(request, story)
+    # Two queries that only a story edit or a story going live can change.
+    neighbours = content_cache.cached(
+        request, f"story-neighbours:{story.pk}", lambda: (story.previous_story(), story.next_story())
+    )
+    return _render_story(request, story, neighbours=neighbours)
 
 
 @never_cache

@@ -18,18 +18,9 @@ from django.core.cache import cache
 from django.db.models import QuerySet, prefetch_related_objects
 from django.utils.safestring import mark_safe
 
-from podari.page_cache import content_version
+from podari.content_cache import request_content_version
 
 register = template.Library()
-
-
-def request_content_version(request):
-    """The content version, read from the cache once per request."""
-    if request is None:
-        return content_version()
-    if not hasattr(request, "_podari_content_version"):
-        request._podari_content_version = content_version()
-    return request._podari_content_version
 
 
 @register.simple_tag(takes_context=True)
