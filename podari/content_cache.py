@@ -32,10 +32,12 @@ def request_content_version(request):
 
 def seconds_to_keep(version, next_publish=None):
     """How long a value built under `version` may be kept: PAGE_CACHE_SECONDS, or less
-    when a scheduled story goes live sooner. `next_publish` is the kept moment, if read."""
+    when a scheduled story goes live sooner. `next_publish`: the kept moment, if read."""
     from stories.models import Story
 
     now = timezone.now()
+    if next_publish is None:
+        next_publish = cache.get(f"content:{version}:next-publish")
     if next_publish is None or (next_publish != NO_PUBLICATION and next_publish <= now):
         next_publish = Story.objects.next_publish_at() or NO_PUBLICATION
         cache.set(f"content:{version}:next-publish", next_publish, settings.PAGE_CACHE_SECONDS)

@@ -14,6 +14,19 @@ and store the old page under the new version for everybody.
 - `invalidate_pages_on_commit()` schedules the same bump by hand, for code that changes
   what pages show without sending those signals (`QuerySet.update()`, raw SQL).
 
+A giving spike (Giving Tuesday, a match campaign) brings gifts several times a second,
+and each gift changes totals on most pages. Two things keep the cache useful meanwhile:
+
+- Gifts have a version of their own. A gift replaces only the gifts version, which
+  pages that show no gift (the story list, the feed: `public_page(..., shows_gifts=False)`)
+  ignore; stories and projects replace the content version, which every page checks.
+- When only the gifts version has moved, one worker rebuilds the page while the others
+  go on serving the copy from a moment before (for at most REBUILD_SECONDS), instead of
+  every reader waiting at that moment rendering the same page. A gift therefore shows
+  on the very next request, and during a spike each page is rendered about once per
+  gift rather than once per waiting reader. A change to a story or a project is never
+  served late: with the content version moved, nobody gets the old copy.
+
 The cache is the `default` alias, shared by every worker and server: Redis with
 `REDIS_URL`, otherwise a table in the site's database (see settings.CACHES).
 """
@@ -27,23 +40,28 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import QueryDict
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from stories.models import Story
-
 VERSION_KEY = "page-cache:content-version"
+GIFTS_VERSION_KEY = "page-cache:gifts-version"
+# Longest a page may be served from before a gift while one worker rebuilds it; a
+# rebuild takes milliseconds, so this only matters if that worker dies meanwhile.
+REBUILD_SECONDS = 3
 
 
-def public_page(view, *, query=()):
+def public_page(view, *, query=(), shows_gifts=True):
     """Mark a view whose anonymous GET response may be served from the page cache.
 
     `query` names the query parameters the view reads (e.g. ``("page",)``); any other
     parameter (utm_*, fbclid, ...) is dropped before the view runs, so it neither
     bypasses the cache nor stores another copy of the page.
+
+    `shows_gifts=False` marks a page that nothing about gifts can change (no totals, no
+    donor names): new gifts leave it in the cache.
     """
     view.public_page = True
     view.public_page_query = tuple(query)
+    view.public_page_shows_gifts = shows_gifts
     return view
 
 
@@ -53,12 +71,20 @@ def _new_version():
     return secrets.token_hex(8)
 
 
-def content_version():
-    version = cache.get(VERSION_KEY)
+def _current(key):
+    version = cache.get(key)
     if version is None:  # never set, or evicted: any new value invalidates
-        cache.add(VERSION_KEY, _new_version(), timeout=None)
-        version = cache.get(VERSION_KEY)
+        cache.add(key, _new_version(), timeout=None)
+        version = cache.get(key)
     return version
+
+
+def content_version():
+    return _current(VERSION_KEY)
+
+
+def gifts_version():
+    return _current(GIFTS_VERSION_KEY)
 
 
 def bump_content_version():
@@ -66,13 +92,41 @@ def bump_content_version():
     cache.set(VERSION_KEY, _new_version(), timeout=None)
 
 
+def bump_gifts_version():
+    """Invalidate the cached pages that show gifts now. Call it only after the change has committed."""
+    cache.set(GIFTS_VERSION_KEY, _new_version(), timeout=None)
+
+
 def invalidate_pages_on_commit(using=None):
     """Invalidate every cached page once the current transaction commits (at once outside one)."""
     transaction.on_commit(bump_content_version, using=using)
 
 
+def invalidate_gift_pages_on_commit(using=None):
+    """Invalidate the pages that show gifts once the current transaction commits."""
+    transaction.on_commit(bump_gifts_version, using=using)
+
+
 def _invalidate_on_commit_receiver(sender, using=None, **kwargs):
     invalidate_pages_on_commit(using=using)
+
+
+def _invalidate_gift_pages_on_commit_receiver(sender, using=None, **kwargs):
+    invalidate_gift_pages_on_commit(using=using)
+
+
+def connect_gift_invalidation(model):
+    """A gift (saved, deleted) changes only the pages that show gifts."""
+    post_save.connect(
+        _invalidate_gift_pages_on_commit_receiver,
+        sender=model,
+        dispatch_uid=f"page-cache-save-{model.__name__}",
+    )
+    post_delete.connect(
+        _invalidate_gift_pages_on_commit_receiver,
+        sender=model,
+        dispatch_uid=f"page-cache-delete-{model.__name__}",
+    )
 
 
 def connect_invalidation(*models):
@@ -121,28 +175,43 @@ class PublicPageCacheMiddleware:
             return self.get_response(request)
         _keep_known_query(request, match.func.public_page_query)
         key = page_key(request)
-        # One round trip to the cache for both the current version and the stored page.
-        found = cache.get_many([VERSION_KEY, key])
-        version = found.get(VERSION_KEY) or content_version()
+        shows_gifts = getattr(match.func, "public_page_shows_gifts", True)
+        # One round trip to the cache for the current versions and the stored page.
+        found = cache.get_many([VERSION_KEY, GIFTS_VERSION_KEY, key] if shows_gifts else [VERSION_KEY, key])
+        version = (
+            found.get(VERSION_KEY) or content_version(),
+            (found.get(GIFTS_VERSION_KEY) or gifts_version()) if shows_gifts else None,
+        )
         stored = found.get(key)
-        if stored is not None and stored[0] == version:
-            return stored[1]
-        response = self.get_response(request)
-        if response.status_code == 200 and not response.cookies and not response.streaming:
-            patch_cache_control(response, public=True, max_age=settings.PAGE_CACHE_BROWSER_SECONDS)
-            timeout = self._timeout()
-            if timeout > 0:
-                cache.set(key, (version, response), timeout)
+        rebuilding = None
+        if stored is not None:
+            if stored[0] == version:
+                return stored[1]
+            if isinstance(stored[0], tuple) and stored[0][0] == version[0]:
+                # Only gifts changed. One worker rebuilds the page; the others keep
+                # serving the copy from a moment ago until it has.
+                rebuilding = f"{key}:rebuilding"
+                if not cache.add(rebuilding, True, timeout=REBUILD_SECONDS):
+                    return stored[1]
+        try:
+            response = self.get_response(request)
+            if response.status_code == 200 and not response.cookies and not response.streaming:
+                patch_cache_control(response, public=True, max_age=settings.PAGE_CACHE_BROWSER_SECONDS)
+                timeout = self._timeout(version[0])
+                if timeout > 0:
+                    cache.set(key, (version, response), timeout)
+        finally:
+            if rebuilding:
+                cache.delete(rebuilding)
         return response
 
-    def _timeout(self):
+    def _timeout(self, version):
         # A scheduled story goes live with no save to bump the version, so no page is
-        # kept past that moment.
-        timeout = settings.PAGE_CACHE_SECONDS
-        next_publish = Story.objects.next_publish_at()
-        if next_publish is not None:
-            timeout = min(timeout, int((next_publish - timezone.now()).total_seconds()))
-        return timeout
+        # kept past that moment (itself kept under the content version: no query for
+        # every page stored).
+        from podari.content_cache import seconds_to_keep
+
+        return seconds_to_keep(version)
 
     def _cacheable_match(self, request):
         if not settings.PAGE_CACHE_ENABLED:

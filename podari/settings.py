@@ -207,7 +207,7 @@ if REDIS_URL:
             "KEY_PREFIX": "podari",
         },
         "ratelimit": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "podari.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "podari-ratelimit",
         },
