@@ -723,10 +723,11 @@ def send_webhooks(port, events, rng):
 # A giving spike: a steady stream of gifts while readers load the cached pages
 
 
-def deliver(port, conn, event):
-    """Post one signed delivery, on `conn` if it is still open. Returns (status, conn)."""
+def deliver(port, event):
+    """Post one signed delivery on a connection of its own; returns the HTTP status as text.
+    (A kept-alive connection the server has meanwhile closed would fail as a broken pipe.)"""
     header = stripe.WebhookSignature.generate_signature_header(event["body"], WEBHOOK_SECRET)
-    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         conn.request(
             "POST",
@@ -736,15 +737,11 @@ def deliver(port, conn, event):
         )
         response = conn.getresponse()
         response.read()
-        status = str(response.status)
-        if response.getheader("Connection", "").lower() == "close":
-            conn.close()
-            conn = None
+        return str(response.status)
     except (OSError, http.client.HTTPException) as exc:
-        status = f"error:{type(exc).__name__}"
+        return f"error:{type(exc).__name__}"
+    finally:
         conn.close()
-        conn = None
-    return status, conn
 
 
 class GiftStream:
@@ -759,6 +756,7 @@ class GiftStream:
         self.sessions = []
         self.seconds = 0.0
         self.dropped = 0  # handed out but not yet sent when the block ended
+        self.latencies = []
         self.lock = threading.Lock()
 
     def __enter__(self):
@@ -793,23 +791,25 @@ class GiftStream:
             self.stopping.wait(max(0.0, started + n / SPIKE_GIFTS_PER_SECOND - time.monotonic()))
 
     def _send(self):
-        conn = None
         while (event := self.jobs.get()) is not None:
             if self.stopping.is_set():  # fell behind: what was not sent in time is not sent
                 with self.lock:
                     self.dropped += 1
                 continue
-            status, conn = deliver(self.port, conn, event)
+            started = time.perf_counter()
+            status = deliver(self.port, event)
             with self.lock:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 self.sessions.append(event["session"])
-        if conn is not None:
-            conn.close()
+                self.latencies.append((time.perf_counter() - started) * 1000)
 
     def summary(self):
         sent = sum(self.statuses.values())
+        latencies = sorted(self.latencies) or [0.0]
         return {
             "dropped": self.dropped,
+            "p50": latencies[len(latencies) // 2],
+            "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             "sent": sent,
             "seconds": self.seconds,
             "per_second": sent / self.seconds if self.seconds else 0.0,
@@ -851,10 +851,8 @@ class GiftProbe:
                 event = next(self.events, None)
                 if event is None:
                     return
-                status, conn = deliver(self.port, None, event)
+                status = deliver(self.port, event)
                 answered = time.monotonic()
-                if conn is not None:
-                    conn.close()
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 with db.cursor() as cursor:
                     cursor.execute(
@@ -1408,8 +1406,8 @@ def report(data):  # noqa: C901
                 f"{len(delays)} probes",
                 "`/webhooks/stripe/`",
                 fmt(stream["per_second"], 1),
-                "—",
-                "—",
+                fmt(stream.get("p50"), 2),
+                fmt(stream.get("p99"), 2),
                 "—",
                 "—",
                 "—",
