@@ -10,7 +10,7 @@ Run against the benchmark database after `make bench` (or bench/run.py's seeding
 
     DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=postgres://postgres@127.0.0.1:5432/podari_bench \\
         REDIS_URL=redis://127.0.0.1:6379/5 SECRET_KEY=... ALLOWED_HOSTS=127.0.0.1 \\
-        BENCH_STATIC_ROOT=bench/.work/staticfiles .venv/bin/python -m bench.profile [--write] /path ...
+        BENCH_STATIC_ROOT=bench/.work/staticfiles .venv/bin/python -m bench.profile_pages [--write] /path ...
 
 It prints a Markdown summary; --write puts it in bench/profile.md.
 """
@@ -110,7 +110,7 @@ def main(args):
     lines = [
         "# Where an uncached page's time goes",
         "",
-        "Produced by `bench/profile.py` (see its docstring): CPU time of one process rendering each",
+        "Produced by `bench/profile_pages.py` (see its docstring): CPU time of one process rendering each",
         f"page {RENDERS} times through the full middleware stack, as the load test requests it uncached;",
         "shares of the profiled CPU time by kind of work, built-ins counted for their callers",
         "(cProfile's own overhead inflates every share about alike).",
