@@ -46,6 +46,22 @@ class ProjectQuerySet(models.QuerySet):
             ),
         )
 
+    def with_monthly_donor_count(self):
+        """Annotate monthly_donors alone, as a subquery: what the project page shows, and
+        much cheaper for Django to build than with_monthly_giving()'s filtered sums."""
+        running = (
+            RecurringGift.objects.filter(
+                project=OuterRef("pk"),
+                status__in=RecurringGift.RUNNING_STATUSES,
+                livemode=settings.STRIPE_LIVEMODE,
+            )
+            .order_by()
+            .values("project")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(monthly_donors=Coalesce(Subquery(running), 0))
+
     def recount_totals(self):
         """Set the stored totals of these projects from their gifts; returns how many.
 

@@ -109,19 +109,29 @@ class ProjectLedger:
     """A project's money: figures per currency, and the timeline behind them.
 
     Three queries whatever the number of gifts, uses of funds and stories: the monthly
-    gift sums, the uses of funds, and the published stories that report them. The
+    gift sums, the uses of funds, and the published stories that report them, each run
+    when first needed (a page whose ledger is in the fragment cache runs none). The
     project's own stories for the timeline are passed in by the caller.
     """
 
     def __init__(self, project, stories=()):
         self.project = project
-        self.months = list(
-            GiftMonth.objects.with_gifts().filter(project=project).order_by("month", "offline", "currency")
+        self._stories = stories
+
+    @cached_property
+    def months(self):
+        months = GiftMonth.objects.with_gifts().filter(project=self.project)
+        return list(months.order_by("month", "offline", "currency"))
+
+    @cached_property
+    def uses(self):
+        return list(
+            FundUse.objects.filter(project=self.project).with_public_stories().order_by("spent_on", "pk")
         )
-        self.uses = list(
-            FundUse.objects.filter(project=project).with_public_stories().order_by("spent_on", "pk")
-        )
-        self.stories = list(stories)
+
+    @cached_property
+    def stories(self):
+        return list(self._stories)
 
     @cached_property
     def figures(self):

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from podari.page_cache import content_version
+from podari.page_cache import content_version, gifts_version
 
 NO_PUBLICATION = "none"
 
@@ -28,6 +28,15 @@ def request_content_version(request):
     if not hasattr(request, "_podari_content_version"):
         request._podari_content_version = content_version()
     return request._podari_content_version
+
+
+def request_gifts_version(request):
+    """The gifts version, read from the cache once per request."""
+    if request is None:
+        return gifts_version()
+    if not hasattr(request, "_podari_gifts_version"):
+        request._podari_gifts_version = gifts_version()
+    return request._podari_gifts_version
 
 
 def seconds_to_keep(version, next_publish=None):

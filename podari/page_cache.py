@@ -15,23 +15,27 @@ and store the old page under the new version for everybody.
   what pages show without sending those signals (`QuerySet.update()`, raw SQL).
 
 A giving spike (Giving Tuesday, a match campaign) brings gifts several times a second,
-and each gift changes totals on most pages. Two things keep the cache useful meanwhile:
+and each gift changes totals on most pages. Three things keep the cache useful meanwhile:
 
 - Gifts have a version of their own. A gift replaces only the gifts version, which
   pages that show no gift (the story list, the feed: `public_page(..., shows_gifts=False)`)
   ignore; stories and projects replace the content version, which every page checks.
-- When only the gifts version has moved, one worker rebuilds the page while the others
-  go on serving the copy from a moment before (for at most REBUILD_SECONDS), instead of
-  every reader waiting at that moment rendering the same page. A gift therefore shows
-  on the very next request, and during a spike each page is rendered about once per
-  gift rather than once per waiting reader. A change to a story or a project is never
-  served late: with the content version moved, nobody gets the old copy.
+- Totals may lag: a page stored less than PAGE_CACHE_GIFTS_LAG_SECONDS ago (2 s) is
+  served even if gifts have arrived since. So each page is rebuilt at most once in that
+  time however many gifts arrive, and every reader sees a gift within about 2 seconds.
+  A change to a story or a project is never served late: with the content version
+  moved, nobody gets the old copy. Visitors with a session (a donor back from
+  checkout) see their gift at once: they never get a stored page.
+- When the lag has passed, one worker rebuilds the page while the others go on serving
+  the stored copy (for at most REBUILD_SECONDS), instead of every reader waiting at that
+  moment rendering the same page.
 
 The cache is the `default` alias, shared by every worker and server: Redis with
 `REDIS_URL`, otherwise a table in the site's database (see settings.CACHES).
 """
 
 import secrets
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -185,21 +189,24 @@ class PublicPageCacheMiddleware:
         stored = found.get(key)
         rebuilding = None
         if stored is not None:
-            if stored[0] == version:
-                return stored[1]
-            if isinstance(stored[0], tuple) and stored[0][0] == version[0]:
-                # Only gifts changed. One worker rebuilds the page; the others keep
-                # serving the copy from a moment ago until it has.
+            stored_version, stored_response, stored_at = stored
+            if stored_version == version:
+                return stored_response
+            if stored_version[0] == version[0]:
+                # Only gifts changed: the stored copy may lag them a moment, then one
+                # worker rebuilds the page while the others keep serving it.
+                if time.time() - stored_at < settings.PAGE_CACHE_GIFTS_LAG_SECONDS:
+                    return stored_response
                 rebuilding = f"{key}:rebuilding"
                 if not cache.add(rebuilding, True, timeout=REBUILD_SECONDS):
-                    return stored[1]
+                    return stored_response
         try:
             response = self.get_response(request)
             if response.status_code == 200 and not response.cookies and not response.streaming:
                 patch_cache_control(response, public=True, max_age=settings.PAGE_CACHE_BROWSER_SECONDS)
                 timeout = self._timeout(version[0])
                 if timeout > 0:
-                    cache.set(key, (version, response), timeout)
+                    cache.set(key, (version, response, time.time()), timeout)
         finally:
             if rebuilding:
                 cache.delete(rebuilding)

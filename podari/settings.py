@@ -232,6 +232,9 @@ else:
 # Anonymous readers get public pages from the cache until content changes.
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+# How long a cached page may go on showing totals from before the latest gift (see
+# podari/page_cache.py): during a giving spike each page is rebuilt at most this often.
+PAGE_CACHE_GIFTS_LAG_SECONDS = env.int("PAGE_CACHE_GIFTS_LAG_SECONDS", default=2)
 PAGE_CACHE_BROWSER_SECONDS = 0
 
 # Email

@@ -1,5 +1,6 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
@@ -18,26 +19,38 @@ def _story_cards(stories):
     )
 
 
-def _projects_with_milestones():
-    return Prefetch("projects", queryset=Project.objects.prefetch_related("milestones"))
+class HomePage:
+    """What the home page shows, each part read when the template first draws it: a part
+    kept in the fragment cache (see `{% fragment %}`) costs no query."""
+
+    @cached_property
+    def featured_project(self):
+        return (
+            Project.objects.accepting_gifts()
+            .order_by("-is_featured", "is_general_fund", "position")
+            .prefetch_related("milestones")
+            .first()
+        )
+
+    @cached_property
+    def stories(self):
+        return _story_cards(Story.objects.published())[:3]
+
+    @cached_property
+    def site_figures(self):
+        return site_figures()
+
+    @cached_property
+    def project_count(self):
+        return Project.objects.filter(is_general_fund=False).count()
+
+    @cached_property
+    def verified_figures(self):
+        return list(VerifiedFigure.objects.all())
 
 
 def home(request):
-    featured = (
-        Project.objects.accepting_gifts()
-        .order_by("-is_featured", "is_general_fund", "position")
-        .prefetch_related("milestones")
-        .first()
-    )
-    stories = _story_cards(Story.objects.published())[:3]
-    context = {
-        "featured_project": featured,
-        "stories": stories,
-        "site_figures": site_figures(),
-        "project_count": Project.objects.filter(is_general_fund=False).count(),
-        "verified_figures": VerifiedFigure.objects.all(),
-    }
-    return render(request, "stories/home.html", context)
+    return render(request, "stories/home.html", {"home": HomePage()})
 
 
 class StoryListView(ListView):
@@ -49,30 +62,33 @@ class StoryListView(ListView):
         return _story_cards(Story.objects.published())
 
 
-def _render_story(request, story, *, preview=False, neighbours=None):
-    previous_story, next_story = neighbours or (story.previous_story(), story.next_story())
+def story_neighbours(story):
+    return story.previous_story(), story.next_story()
+
+
+def _render_story(request, story, *, preview=False, neighbours=story_neighbours):
+    # Below the page's head, everything is read only when the template draws it, which
+    # it does not when the fragment is in the cache (never for a preview).
     return render(
         request,
         "stories/story_detail.html",
         {
             "story": story,
-            "previous_story": previous_story,
-            "next_story": next_story,
-            "fund_uses": uses_reported_by(story),
+            "neighbours": SimpleLazyObject(lambda: neighbours(story)),
+            "fund_uses": SimpleLazyObject(lambda: uses_reported_by(story)),
             "preview": preview,
         },
     )
 
 
 def story_detail(request, slug):
-    story = get_object_or_404(
-        Story.objects.published().prefetch_related(_projects_with_milestones(), "photos"), slug=slug
-    )
-    # Two queries that only a story edit or a story going live can change.
-    neighbours = content_cache.cached(
-        request, f"story-neighbours:{story.pk}", lambda: (story.previous_story(), story.next_story())
-    )
-    return _render_story(request, story, neighbours=neighbours)
+    story = get_object_or_404(Story.objects.published(), slug=slug)
+
+    def cached_neighbours(story):
+        # Two queries that only a story edit or a story going live can change.
+        return content_cache.cached(request, f"story-neighbours:{story.pk}", lambda: story_neighbours(story))
+
+    return _render_story(request, story, neighbours=cached_neighbours)
 
 
 @never_cache
@@ -83,5 +99,5 @@ def story_preview(request, pk):
 
     Drafts are private: no shared cache or browser history keeps a copy.
     """
-    story = get_object_or_404(Story.objects.prefetch_related(_projects_with_milestones(), "photos"), pk=pk)
+    story = get_object_or_404(Story, pk=pk)
     return _render_story(request, story, preview=True)

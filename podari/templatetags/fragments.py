@@ -12,13 +12,17 @@ totals, which gifts change without a new content version). Only the list itself 
 queried afresh on every request, so a scheduled story appears when its time comes.
 """
 
+import itertools
+
 from django import template
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet, prefetch_related_objects
+from django.template.base import token_kwargs
 from django.utils.safestring import mark_safe
 
-from podari.content_cache import request_content_version
+from podari import content_cache
+from podari.content_cache import request_content_version, request_gifts_version
 
 register = template.Library()
 
@@ -76,3 +80,68 @@ def cards(context, template_name, objects, name, vary="", lead_first=False, **ex
         cache.set_many(drawn, settings.PAGE_CACHE_SECONDS)
         found.update(drawn)
     return mark_safe("".join(found[key] for key in keys))  # noqa: S308 (rendered templates)
+
+
+class FragmentNode(template.Node):
+    def __init__(self, nodelist, name, vary, shows_gifts, skip):
+        self.nodelist = nodelist
+        self.name = name
+        self.vary = vary
+        self.shows_gifts = shows_gifts
+        self.skip = skip
+
+    def render(self, context):
+        if not settings.PAGE_CACHE_ENABLED or (self.skip and self.skip.resolve(context)):
+            return self.nodelist.render(context)
+        request = context.get("request")
+        parts = [self.name.resolve(context), *(str(v.resolve(context)) for v in self.vary)]
+        shows_gifts = self.shows_gifts and self.shows_gifts.resolve(context)
+        gifts = request_gifts_version(request) if shows_gifts else "-"
+        markup = content_cache.cached(
+            request, f"fragment:{gifts}:" + ":".join(parts), lambda: self.nodelist.render(context)
+        )
+        return mark_safe(markup)  # noqa: S308 (a rendered template)
+
+
+@register.tag
+def fragment(parser, token):
+    """{% fragment "story" story.pk gifts=True skip=preview %}...{% endfragment %}
+
+    The enclosed markup, kept in the cache under the same versions as the page cache
+    keeps whole pages: the content version, and the gifts version with `gifts=True`
+    (for markup that shows totals or donors). Everything else the markup depends on
+    (the object, the page number) must be named after the fragment's name. Whatever the
+    markup reads (querysets, lazy values from the view) is read only when the fragment
+    is not in the cache. `skip=...` renders afresh when true (a staff preview).
+
+    Pages that bypass the page cache (visitors with a session: staff, donors back from
+    checkout) thus cost a few cache reads instead of the queries and template work
+    behind a whole page; a fragment can never be staler than the cached page itself.
+    """
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("{% fragment %} needs a name")
+    vary = list(itertools.takewhile(lambda bit: "=" not in bit, bits[2:]))
+    options = bits[2 + len(vary) :]
+    kwargs = token_kwargs(list(options), parser)  # consumes the list it is given
+    if len(kwargs) != len(options) or set(kwargs) - {"gifts", "skip"}:
+        raise template.TemplateSyntaxError(f"{{% fragment %}} takes only gifts= and skip=, not {options}")
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    return FragmentNode(
+        nodelist,
+        parser.compile_filter(bits[1]),
+        [parser.compile_filter(bit) for bit in vary],
+        kwargs.get("gifts"),
+        kwargs.get("skip"),
+    )
+
+
+@register.simple_tag
+def prefetch(objects, *lookups):
+    """{% prefetch project "milestones__story" "photos" %}: prefetch_related for objects
+    the view has already fetched, run where the template first needs them: inside a
+    `{% fragment %}`, only when the fragment is not in the cache."""
+    if objects:
+        prefetch_related_objects(objects if isinstance(objects, list) else [objects], *lookups)
+    return ""
