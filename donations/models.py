@@ -3,8 +3,9 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -47,20 +48,22 @@ class ProjectQuerySet(models.QuerySet):
         )
 
     def with_monthly_donor_count(self):
-        """Annotate monthly_donors alone, as a subquery: what the project page shows, and
-        much cheaper for Django to build than with_monthly_giving()'s filtered sums."""
-        running = (
-            RecurringGift.objects.filter(
-                project=OuterRef("pk"),
-                status__in=RecurringGift.RUNNING_STATUSES,
-                livemode=settings.STRIPE_LIVEMODE,
-            )
-            .order_by()
-            .values("project")
-            .annotate(n=Count("pk"))
-            .values("n")
+        """Annotate monthly_donors alone: what the project page shows with every request.
+
+        Raw SQL because the page builds this query every time it is drawn, and Django
+        takes over a millisecond to build the same count as a Subquery (measured in
+        bench/profile.md); the names come from the models, the values are parameters.
+        """
+        recurring = connection.ops.quote_name(RecurringGift._meta.db_table)
+        project = connection.ops.quote_name(self.model._meta.db_table)
+        running = RecurringGift.RUNNING_STATUSES
+        count = RawSQL(  # noqa: S611 (names from the models, values as parameters)
+            f"SELECT COUNT(*) FROM {recurring} WHERE {recurring}.project_id = {project}.id "  # noqa: S608
+            f"AND {recurring}.status IN ({', '.join(['%s'] * len(running))}) AND {recurring}.livemode = %s",
+            (*running, settings.STRIPE_LIVEMODE),
+            output_field=models.IntegerField(),
         )
-        return self.annotate(monthly_donors=Coalesce(Subquery(running), 0))
+        return self.annotate(monthly_donors=count)
 
     def recount_totals(self):
         """Set the stored totals of these projects from their gifts; returns how many.

@@ -2,7 +2,6 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.views.generic import ListView
 
 from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
-from donations.models import Gift, Project, ProjectMilestone
+from donations.models import Gift, Project
 from ledger.figures import ProjectLedger
 from podari.ratelimit import client_ip, over_limit
 
@@ -42,25 +41,25 @@ class ProjectListView(ListView):
 
 def project_detail(request, slug):
     project = get_object_or_404(Project.objects.with_monthly_donor_count(), slug=slug)
-    # Everything below the page's head is read only when the template draws it, which it
-    # does not when the fragment is in the cache. One query for the story cards (the
-    # newest 12) and the ledger's timeline (all of them).
+    # Everything below the page's head is read (even built) only when the template
+    # draws it, which it does not when the fragment is in the cache. One query for the
+    # story cards (the newest 12) and the ledger's timeline (all of them).
     stories = SimpleLazyObject(
         lambda: list(project.stories.published().defer("body", "body_html").order_by("-publish_at"))
     )
-    donors = project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]
-    ledger = ProjectLedger(project, stories)
-    # For `{% prefetch %}`: the milestones and the stories that report them, in one query.
-    milestones = Prefetch("milestones", queryset=ProjectMilestone.objects.select_related("story"))
+    donors = SimpleLazyObject(
+        lambda: list(
+            project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]
+        )
+    )
     return render(
         request,
         "donations/project_detail.html",
         {
             "project": project,
-            "milestones_with_stories": milestones,
             "stories": stories,
             "public_donors": donors,
-            "ledger": ledger,
+            "ledger": ProjectLedger(project, stories),
         },
     )
 

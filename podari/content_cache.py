@@ -16,27 +16,30 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from podari.page_cache import content_version, gifts_version
+from podari.page_cache import GIFTS_VERSION_KEY, VERSION_KEY, content_version, gifts_version
 
 NO_PUBLICATION = "none"
 
 
-def request_content_version(request):
-    """The content version, read from the cache once per request."""
+def _request_versions(request):
+    """The content and gifts versions, read from the cache once per request, together."""
     if request is None:
-        return content_version()
-    if not hasattr(request, "_podari_content_version"):
-        request._podari_content_version = content_version()
-    return request._podari_content_version
+        return content_version(), gifts_version()
+    if not hasattr(request, "_podari_versions"):
+        found = cache.get_many([VERSION_KEY, GIFTS_VERSION_KEY])
+        request._podari_versions = (
+            found.get(VERSION_KEY) or content_version(),
+            found.get(GIFTS_VERSION_KEY) or gifts_version(),
+        )
+    return request._podari_versions
+
+
+def request_content_version(request):
+    return _request_versions(request)[0]
 
 
 def request_gifts_version(request):
-    """The gifts version, read from the cache once per request."""
-    if request is None:
-        return gifts_version()
-    if not hasattr(request, "_podari_gifts_version"):
-        request._podari_gifts_version = gifts_version()
-    return request._podari_gifts_version
+    return _request_versions(request)[1]
 
 
 def seconds_to_keep(version, next_publish=None):
@@ -56,17 +59,20 @@ def seconds_to_keep(version, next_publish=None):
 
 
 def cached(request, name, build):
-    """build(), kept under the content version until the next scheduled story is due."""
+    """build(), kept under the content version until the next scheduled story is due.
+
+    The value's timeout ends at that moment (seconds_to_keep), so whatever the cache
+    still holds is current: one read, no second look at the schedule.
+    """
     if not settings.PAGE_CACHE_ENABLED:
         return build()
     version = request_content_version(request)
-    key, publish_key = f"content:{version}:{name}", f"content:{version}:next-publish"
-    found = cache.get_many([key, publish_key])
-    next_publish = found.get(publish_key)
-    if key in found and (next_publish == NO_PUBLICATION or (next_publish and next_publish > timezone.now())):
-        return found[key][0]
+    key = f"content:{version}:{name}"
+    found = cache.get(key)
+    if found is not None:
+        return found[0]
     value = build()
-    timeout = seconds_to_keep(version, next_publish)
+    timeout = seconds_to_keep(version)
     if timeout > 0:
         cache.set(key, (value,), timeout)  # in a tuple: None is a value too
     return value
