@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet, prefetch_related_objects
 from django.template.base import token_kwargs
+from django.template.loader_tags import BlockNode
 from django.utils.safestring import mark_safe
 
 from podari import content_cache
@@ -83,6 +84,10 @@ def cards(context, template_name, objects, name, vary="", lead_first=False, **ex
 
 
 class FragmentNode(template.Node):
+    # Django walks a base template's nodes for {% block %}s on every render; a fragment
+    # never holds one (checked when parsed), so the walk need not enter it.
+    child_nodelists = ()
+
     def __init__(self, nodelist, name, vary, shows_gifts, skip):
         self.nodelist = nodelist
         self.name = name
@@ -128,6 +133,8 @@ def fragment(parser, token):
         raise template.TemplateSyntaxError(f"{{% fragment %}} takes only gifts= and skip=, not {options}")
     nodelist = parser.parse(("endfragment",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        raise template.TemplateSyntaxError("{% fragment %} cannot hold a {% block %}: cache inside the block")
     return FragmentNode(
         nodelist,
         parser.compile_filter(bits[1]),

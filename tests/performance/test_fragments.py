@@ -104,3 +104,18 @@ def test_a_staff_preview_is_always_drawn_afresh(admin_client, pages):
     preview = admin_client.get(reverse("stories:preview", args=[story.pk])).content.decode()
 
     assert "Changed behind the cache." in preview
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% load fragments %}{% fragment %}x{% endfragment %}",
+        '{% load fragments %}{% fragment "a" colour=1 %}x{% endfragment %}',
+        '{% load fragments %}{% fragment "a" %}{% block b %}x{% endblock %}{% endfragment %}',
+    ],
+)
+def test_a_fragment_that_could_not_be_cached_correctly_is_refused_when_parsed(source):
+    from django.template import Template, TemplateSyntaxError
+
+    with pytest.raises(TemplateSyntaxError):
+        Template(source)
