@@ -19,6 +19,8 @@ from podari.ratelimit import client_ip, over_limit
 logger = logging.getLogger(__name__)
 
 SESSION_GIFTS_KEY = "gift_ids"
+# A project page's ledger shows every money line and this many of the newest stories.
+TIMELINE_STORIES = 24
 
 
 def remember_gift(request, gift):
@@ -43,9 +45,12 @@ def project_detail(request, slug):
     project = get_object_or_404(Project.objects.with_monthly_donor_count(), slug=slug)
     # Everything below the page's head is read (even built) only when the template
     # draws it, which it does not when the fragment is in the cache. One query for the
-    # story cards (the newest 12) and the ledger's timeline (all of them).
+    # story cards (the newest 12) and the ledger's timeline (the newest TIMELINE_STORIES:
+    # a project that has told hundreds of stories must not make a page of hundreds of rows).
     stories = SimpleLazyObject(
-        lambda: list(project.stories.published().defer("body", "body_html").order_by("-publish_at"))
+        lambda: list(
+            project.stories.published().defer("body", "body_html").order_by("-publish_at")[:TIMELINE_STORIES]
+        )
     )
     donors = SimpleLazyObject(
         lambda: list(

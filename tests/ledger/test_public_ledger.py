@@ -78,6 +78,29 @@ def test_the_timeline_interleaves_monthly_gifts_uses_and_stories(client, car_t):
     assert "July 2025" in timeline and "$29,745" in timeline
 
 
+def test_the_timeline_keeps_every_money_line_but_only_the_newest_stories(
+    client, project, make_gift, make_story, make_use
+):
+    from donations.views import TIMELINE_STORIES
+
+    stories = [
+        make_story([project], title=f"Told {n}", publish_at=at(2020 + n // 12, 1 + n % 12, 2))
+        for n in range(TIMELINE_STORIES + 6)
+    ]
+    for n in range(30):
+        make_gift(project, amount_minor=1_000, paid_at=at(2020 + n // 12, 1 + n % 12))
+    make_use(project, 500, spent_on=at(2020, 1, 3).date())
+
+    html = client.get(project.get_absolute_url()).content.decode()
+    timeline = html[html.index('<table class="ledger">') : html.index("</table>")]
+    rows = re.findall(r'<tr class="ledger__(\w+)">', timeline)
+
+    assert rows.count("gifts") == 30 and rows.count("use_of_funds") == 1
+    assert rows.count("story") == TIMELINE_STORIES
+    assert f">{stories[-1].title}<" in timeline
+    assert f">{stories[5].title}<" not in timeline
+
+
 def test_the_csv_and_json_ledgers_add_up_to_the_page(client, car_t):
     project = car_t["project"]
     html = client.get(project.get_absolute_url()).content.decode()
