@@ -87,11 +87,9 @@ class DonateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        projects = list(
-            Project.objects.accepting_gifts()
-            .order_by("-is_general_fund", "position", "title")
-            .prefetch_related("milestones", "amount_meanings")
-        )
+        # Milestones and amount meanings are read for the chosen project only, where the page
+        # draws them (not at all when its markup comes from the cache).
+        projects = list(Project.objects.accepting_gifts().order_by("-is_general_fund", "position", "title"))
         self.projects = projects
         self.fields["project"].queryset = Project.objects.accepting_gifts()
         # Without JavaScript the amounts only change after submitting: name the currency up front.
@@ -103,6 +101,10 @@ class DonateForm(forms.Form):
             )
             for p in projects
         ]
+        # A form asked for without a project offers the general fund, while it takes gifts.
+        general_fund = next((p for p in projects if p.is_general_fund), None)
+        if general_fund and not self.is_bound and not self.initial.get("project"):
+            self.initial["project"] = general_fund.slug
         # Amounts are shown, and checked, in the currency of the project the donor has chosen.
         slug = self.data.get("project") if self.is_bound else self.initial.get("project")
         project = next((p for p in projects if p.slug == slug), projects[0] if projects else None)

@@ -14,6 +14,7 @@ from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
 from donations.models import Gift, Project
 from ledger.figures import ProjectLedger
+from podari import content_cache
 from podari.ratelimit import client_ip, over_limit
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,9 @@ def donate(request):
                     status=503,
                 )
             return HttpResponseRedirect(checkout_url, status=303)
-        return render(request, "donations/donate.html", {"form": form})
+        return render(
+            request, "donations/donate.html", {"form": form, "form_errors": form.errors, "personal": True}
+        )
 
     initial = {}
     resume = request.GET.get("resume", "")
@@ -100,23 +103,42 @@ def donate(request):
     if gift is not None:
         initial = DonateForm.initial_from_gift(gift)
     else:
+        # Without a project asked for, the form offers the general fund.
         project_slug = request.GET.get("project")
-        general_fund = Project.general_fund()
         if project_slug:
             initial["project"] = project_slug
-        elif general_fund:
-            initial["project"] = general_fund.slug
         # "Make it monthly" on the thank-you page links here with frequency=monthly.
         if request.GET.get("frequency") in Gift.Frequency.values:
             initial["frequency"] = request.GET["frequency"]
-    # A form filled again from a gift is one donor's, not a page for search engines.
+    # The form (and its queries) is built only when the template draws it, which it does
+    # not when its markup is in the cache (see donate.html).
     context = {
-        "form": DonateForm(initial=initial),
+        "form": SimpleLazyObject(lambda: DonateForm(initial=initial)),
+        # A form filled again from a gift is one donor's, not a page for search engines.
         "noindex": bool(resume),
         # Back from checkout without paying: say so, and that the details are kept.
         "returned_unpaid": gift is not None and not gift.is_paid,
+        # ... nor markup for anybody else: it is never kept in the cache.
+        "personal": gift is not None,
+        "variant": SimpleLazyObject(lambda: _donate_form_variant(request, initial)),
     }
     return render(request, "donations/donate.html", context)
+
+
+def _donate_form_variant(request, initial):
+    """What an unfilled form's markup depends on besides projects: the project asked for
+    and the frequency. A project nobody can give to draws like any other (no option
+    chosen), so made-up slugs in links add nothing to the cache."""
+    slug = initial.get("project", "")
+    if slug:
+        slugs = content_cache.cached(
+            request,
+            "donate-slugs",
+            lambda: set(Project.objects.accepting_gifts().values_list("slug", flat=True)),
+        )
+        if slug not in slugs:
+            slug = "?"
+    return f"{slug}:{initial.get('frequency', '')}"
 
 
 def _too_many_attempts(request):
