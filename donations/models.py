@@ -2,6 +2,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from auditlog.context import auditlog_disabled, disable_auditlog
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
@@ -474,18 +475,43 @@ class Gift(models.Model):
         What the gift counted for before is read from the database under the gift's
         row lock, not from this instance: an instance loaded earlier (an admin form, a
         refresh_from_db) may not match the row any more, and trusting it would count a
-        gift twice or not at all.
+        gift twice or not at all. That locked row is also the audit log's "before", and
+        only the fields that differ from it are written.
         """
-        with transaction.atomic():
-            before = row = None
+        # No savepoint: nothing catches an error from here and carries on, so an error
+        # only has to undo the caller's transaction (or this one, when there is none).
+        with transaction.atomic(savepoint=False):
+            old = None
             if self.pk and not self._state.adding:
-                row = Gift.objects.select_for_update().filter(pk=self.pk).values(*TOTAL_FIELDS).first()
-                before = self._contribution_of(row) if row else None
-            super().save(*args, **kwargs)
+                old = type(self)._base_manager.select_for_update().filter(pk=self.pk).order_by("pk").first()
+            row = old._total_fields_row() if old is not None else None
+            if old is None:
+                super().save(*args, **kwargs)
+            else:
+                if kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+                    # The rest already hold these values; the row ends as a full save leaves it.
+                    kwargs["update_fields"] = self._fields_differing_from(old)
+                _audit_update(type(self), old, self, kwargs["update_fields"])
+                with disable_auditlog():
+                    super().save(*args, **kwargs)
             after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).first()
+            before = self._contribution_of(row) if row else None
             _move_project_totals(before, self._contribution_of(after_row))
             _move_ledger_months(row, after_row)
             self._send_money_signals(row, after_row)
+
+    def _total_fields_row(self):
+        return {name: getattr(self, name) for name in TOTAL_FIELDS}
+
+    def _fields_differing_from(self, other):
+        names = [
+            f.name
+            for f in self._meta.concrete_fields
+            if not f.primary_key and getattr(self, f.attname) != getattr(other, f.attname)
+        ]
+        if "updated_at" not in names:
+            names.append("updated_at")  # auto_now: written on every save
+        return names
 
     def _send_money_signals(self, before_row, after_row):
         """Tell listeners (receipts) once the change is committed: the gift first became
@@ -701,6 +727,26 @@ class Gift(models.Model):
             locked.save(update_fields=["project", "updated_at"])
             self.project = project
             return move
+
+
+def _audit_update(model, old, new, update_fields):
+    """Record an update in the audit log as auditlog's own receiver would, with the row
+    Gift.save() read under the lock as the "before" (the receiver would read it again)."""
+    from auditlog.models import LogEntry
+    from auditlog.receivers import _create_log_entry
+    from auditlog.registry import auditlog
+
+    if auditlog_disabled.get() or not auditlog.contains(model):
+        return
+    _create_log_entry(
+        action=LogEntry.Action.UPDATE,
+        instance=new,
+        sender=model,
+        diff_old=old,
+        diff_new=new,
+        fields_to_check=update_fields,
+        use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+    )
 
 
 def _move_project_totals(before, after):

@@ -87,16 +87,17 @@ def receive(payload: bytes, signature_header) -> StripeEvent:
             raise TypeError("event data is not an object")
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidEvent(str(exc)) from exc
-    event, _ = StripeEvent.objects.get_or_create(
+    event = StripeEvent(
         stripe_id=event_id[:255],
-        defaults={
-            "type": str(event_type)[:100],
-            "api_version": str(data.get("api_version") or "")[:50],
-            "livemode": data.get("livemode") is True,
-            "payload": data,
-            "payment_intent_id": _payment_intent_id(data["data"]["object"])[:255],
-        },
+        type=str(event_type)[:100],
+        api_version=str(data.get("api_version") or "")[:50],
+        livemode=data.get("livemode") is True,
+        payload=data,
+        payment_intent_id=_payment_intent_id(data["data"]["object"])[:255],
     )
+    # One statement, committed at once: a repeat delivery (even at the same moment) of
+    # a stored event inserts nothing. process() finds the event by its Stripe id.
+    StripeEvent.objects.bulk_create([event], ignore_conflicts=True)
     return event
 
 
@@ -105,7 +106,7 @@ def process(event: StripeEvent) -> StripeEvent:
     after recording it on the event, so the caller can answer 5xx and Stripe retries."""
     try:
         with transaction.atomic():
-            event = StripeEvent.objects.select_for_update().get(pk=event.pk)
+            event = StripeEvent.objects.select_for_update().get(stripe_id=event.stripe_id)
             if event.status in StripeEvent.FINAL_STATUSES:
                 return event
             handler = HANDLERS.get(event.type)
@@ -128,16 +129,20 @@ def process(event: StripeEvent) -> StripeEvent:
                 )
             else:
                 _apply(handler, event)
-            event.save()
+            event.save(update_fields=PROCESSING_FIELDS)
             return event
     except Exception:
         logger.exception("Stripe event %s (%s) failed", event.stripe_id, event.type)
-        StripeEvent.objects.filter(pk=event.pk).update(
+        StripeEvent.objects.filter(stripe_id=event.stripe_id).update(
             status=StripeEvent.Status.FAILED,
             attempts=F("attempts") + 1,
             last_error=traceback.format_exc()[-4000:],
         )
         raise
+
+
+# What applying an event changes on it (the payload, as Stripe sent it, never changes).
+PROCESSING_FIELDS = ["status", "attempts", "last_error", "note", "processed_at"]
 
 
 def _mode(livemode):
@@ -172,7 +177,7 @@ def _apply_waiting_events(payment_intent_id):
         _apply(HANDLERS[event.type], event)
         event.attempts += 1
         event.processed_at = timezone.now()
-        event.save()
+        event.save(update_fields=PROCESSING_FIELDS)
 
 
 # What belongs to this site
@@ -716,7 +721,7 @@ def _apply_waiting_invoice_payments(invoice_id):
         _apply(HANDLERS[event.type], event)
         event.attempts += 1
         event.processed_at = timezone.now()
-        event.save()
+        event.save(update_fields=PROCESSING_FIELDS)
 
 
 def invoice_payment_paid(invoice_payment, event):

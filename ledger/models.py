@@ -48,11 +48,12 @@ class GiftMonthQuerySet(models.QuerySet):
             return
         changes = [(c[0], -c[1], -1) for c in [before] if c] + [(c[0], c[1], 1) for c in [after] if c]
         for key, net, count in sorted(changes):
-            if count > 0:
-                # The row may not exist yet; a concurrent insert of the same key is ignored,
-                # and the UPDATE below then adds to the row that transaction committed.
+            if not self._add(key, net, count) and count > 0:
+                # The month's first gift: make the row, then add to it. A concurrent insert
+                # of the same key is ignored, and the UPDATE then adds to the row that
+                # transaction committed.
                 self.bulk_create([GiftMonth(**_key_fields(key))], ignore_conflicts=True)
-            self._add(key, net, count)
+                self._add(key, net, count)
 
     @staticmethod
     def contribution(row):
@@ -67,7 +68,8 @@ class GiftMonthQuerySet(models.QuerySet):
         return (project_id, currency, month, row["source"] != Gift.Source.STRIPE), net
 
     def _add(self, key, net, count):
-        GiftMonth.objects.filter(**_key_fields(key)).update(
+        """Add to the month's row; returns whether there was one."""
+        return GiftMonth.objects.filter(**_key_fields(key)).update(
             net_minor=F("net_minor") + net, gift_count=F("gift_count") + count
         )
 
