@@ -1,3 +1,4 @@
+import datetime
 import time
 import uuid
 from dataclasses import dataclass
@@ -483,7 +484,7 @@ class Gift(models.Model):
         with transaction.atomic(savepoint=False):
             old = None
             if self.pk and not self._state.adding:
-                old = type(self)._base_manager.select_for_update().filter(pk=self.pk).order_by("pk").first()
+                old = unique_row(type(self)._base_manager.select_for_update().filter(pk=self.pk))
             row = old._total_fields_row() if old is not None else None
             if old is None:
                 super().save(*args, **kwargs)
@@ -491,10 +492,12 @@ class Gift(models.Model):
                 if kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
                     # The rest already hold these values; the row ends as a full save leaves it.
                     kwargs["update_fields"] = self._fields_differing_from(old)
-                _audit_update(type(self), old, self, kwargs["update_fields"])
+                _audit_update(type(self), old, self, kwargs.get("update_fields"))
                 with disable_auditlog():
                     super().save(*args, **kwargs)
-            after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).first()
+            after_row = self._row_as_written(row, kwargs.get("update_fields"))
+            if after_row is None:
+                after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).get()
             before = self._contribution_of(row) if row else None
             _move_project_totals(before, self._contribution_of(after_row))
             _move_ledger_months(row, after_row)
@@ -512,6 +515,27 @@ class Gift(models.Model):
         if "updated_at" not in names:
             names.append("updated_at")  # auto_now: written on every save
         return names
+
+    def _row_as_written(self, row, update_fields):
+        """The TOTAL_FIELDS of the row just saved: the values this instance wrote (as the
+        database stores them), and the locked row's for fields it did not write. None
+        when a value was an expression, which only the database can tell."""
+        written = {}
+        update_fields = set(update_fields) if update_fields is not None else None
+        for name in TOTAL_FIELDS:
+            field = self._meta.get_field(name)
+            unwritten = update_fields is not None and not {field.name, field.attname} & update_fields
+            if row is not None and unwritten:
+                written[name] = row[name]
+                continue
+            value = getattr(self, field.attname)
+            if hasattr(value, "resolve_expression"):
+                return None
+            value = field.to_python(value)
+            if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+                value = timezone.make_aware(value)  # as the database layer stores it
+            written[name] = value
+        return written
 
     def _send_money_signals(self, before_row, after_row):
         """Tell listeners (receipts) once the change is committed: the gift first became
@@ -727,6 +751,11 @@ class Gift(models.Model):
             locked.save(update_fields=["project", "updated_at"])
             self.project = project
             return move
+
+
+def unique_row(queryset):
+    """The first row of a lookup by a unique field, or None (without .first()'s ORDER BY)."""
+    return next(iter(queryset.order_by()[:1]), None)
 
 
 def _audit_update(model, old, new, update_fields):

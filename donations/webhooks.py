@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from donations import signals, stripe_gateway
-from donations.models import Donor, Gift, Project, RecurringGift, StripeEvent
+from donations.models import Donor, Gift, Project, RecurringGift, StripeEvent, unique_row
 
 logger = logging.getLogger(__name__)
 
@@ -170,9 +170,11 @@ def _apply_waiting_events(payment_intent_id):
     """Apply refunds and disputes that arrived before this payment was recorded."""
     if not payment_intent_id:
         return
-    waiting = StripeEvent.objects.select_for_update().filter(
-        payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED
-    )
+    waiting = (
+        StripeEvent.objects.select_for_update()
+        .filter(payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED)
+        .order_by()
+    )  # sorted below
     for event in sorted(waiting, key=lambda e: (e.created, e.pk)):
         _apply(HANDLERS[event.type], event)
         event.attempts += 1
@@ -221,11 +223,11 @@ def _check_session_is_ours(session):
 
 def _locked_gift_for_session(session):
     gifts = Gift.objects.select_for_update()
-    gift = gifts.filter(stripe_checkout_session_id=session["id"]).first()
+    gift = unique_row(gifts.filter(stripe_checkout_session_id=session["id"]))
     if gift is None and _has_site_marker(session):
         public_id = _uuid(_metadata(session).get("gift_public_id"))
         if public_id:
-            gift = gifts.filter(public_id=public_id).first()
+            gift = unique_row(gifts.filter(public_id=public_id))
             # A gift already tied to another checkout session is not this one.
             if gift and gift.stripe_checkout_session_id not in (None, session["id"]):
                 gift = None
@@ -238,7 +240,7 @@ def _locked_gift_for_charge(charge_like):
     gifts = Gift.objects.select_for_update()
     payment_intent_id = _payment_intent_id(charge_like)
     if payment_intent_id:
-        gift = gifts.filter(stripe_payment_intent_id=payment_intent_id).first()
+        gift = unique_row(gifts.filter(stripe_payment_intent_id=payment_intent_id))
         if gift:
             return gift
     charge_id = _charge_id(charge_like)
@@ -248,7 +250,7 @@ def _locked_gift_for_charge(charge_like):
             return gift
     if _has_site_marker(charge_like):
         public_id = _uuid(_metadata(charge_like).get("gift_public_id"))
-        gift = gifts.filter(public_id=public_id).first() if public_id else None
+        gift = unique_row(gifts.filter(public_id=public_id)) if public_id else None
         if gift and gift.stripe_payment_intent_id not in (None, payment_intent_id):
             gift = None
         return gift
@@ -305,36 +307,55 @@ def _charge_id(stripe_object):
     return charge if isinstance(charge, str) else ""
 
 
-def _gift_for_session(session, *, create=True):
+def _gift_for_session(session):
+    """The session's gift, locked; None when this site has none."""
     _check_session_is_ours(session)
     gift = _locked_gift_for_session(session)
-    if gift is None and create:
-        metadata = _metadata(session)
-        (amount_minor, currency), _ = _session_amounts(session)
-        link_project = _donation_payment_link_project(session)
-        gift = Gift(
-            project=_project_for(metadata if _has_site_marker(session) else {}, slug=link_project),
-            amount_minor=0,
-            currency=currency,
-            livemode=session.get("livemode") is True,
-        )
-        gift.amount_minor = _without_fee(gift, amount_minor, metadata if _has_site_marker(session) else {})
-        if link_project is None:
-            gift.flag(
-                "Recorded from Stripe's event alone: no gift on this site matched checkout "
-                f"session {session['id']}, though this site started it (a lost record)."
-            )
+    if gift is not None:
         gift.stripe_checkout_session_id = session["id"]
+    return gift
+
+
+def _gift_rebuilt_from_session(session):
+    """A gift for a session this site started whose record is lost (or a donation link's)."""
+    metadata = _metadata(session)
+    (amount_minor, currency), _ = _session_amounts(session)
+    link_project = _donation_payment_link_project(session)
+    gift = Gift(
+        project=_project_for(metadata if _has_site_marker(session) else {}, slug=link_project),
+        amount_minor=0,
+        currency=currency,
+        livemode=session.get("livemode") is True,
+    )
+    gift.amount_minor = _without_fee(gift, amount_minor, metadata if _has_site_marker(session) else {})
+    if link_project is None:
+        gift.flag(
+            "Recorded from Stripe's event alone: no gift on this site matched checkout "
+            f"session {session['id']}, though this site started it (a lost record)."
+        )
+    gift.stripe_checkout_session_id = session["id"]
+    return gift
+
+
+def _save_session_gift(session, change):
+    """Apply change(gift) to the session's gift and save it; a lost gift is made anew."""
+    gift = _gift_for_session(session)
+    if gift is None:
+        gift = _gift_rebuilt_from_session(session)
+        change(gift)
         try:
-            # Saved at once, in a savepoint: when two events about this session arrive
+            # Inserted in a savepoint: when two events about this session arrive
             # together, the second insert waits for the first, fails on the unique
             # session id, and then finds and locks the gift the first one made.
             with transaction.atomic():
                 gift.save()
+            return gift
         except IntegrityError:
-            gift = _locked_gift_for_session(session)
-    if gift is not None:
-        gift.stripe_checkout_session_id = session["id"]
+            gift = _gift_for_session(session)
+            if gift is None:
+                raise
+    change(gift)
+    gift.save()
     return gift
 
 
@@ -389,34 +410,34 @@ def _record_session_payment(gift, session):
 def checkout_session_completed(session, event):
     if session.get("mode") == "subscription":
         return _monthly_checkout_completed(session, event)
-    gift = _gift_for_session(session)
-    if session.get("payment_status") in ("paid", "no_payment_required"):
-        _record_session_payment(gift, session)
-    elif _payment_intent_id(session):
-        # Delayed payment methods complete unpaid; async_payment_* follows.
-        gift.stripe_payment_intent_id = _payment_intent_id(session)
-    gift.save()
+
+    def change(gift):
+        if session.get("payment_status") in ("paid", "no_payment_required"):
+            _record_session_payment(gift, session)
+        elif _payment_intent_id(session):
+            # Delayed payment methods complete unpaid; async_payment_* follows.
+            gift.stripe_payment_intent_id = _payment_intent_id(session)
+
+    gift = _save_session_gift(session, change)
     _apply_waiting_events(gift.stripe_payment_intent_id)
 
 
 def checkout_session_async_payment_succeeded(session, event):
     if session.get("mode") == "subscription":
         return _monthly_checkout_completed(session, event)
-    gift = _gift_for_session(session)
-    _record_session_payment(gift, session)
-    gift.save()
+    gift = _save_session_gift(session, lambda gift: _record_session_payment(gift, session))
     _apply_waiting_events(gift.stripe_payment_intent_id)
 
 
 def checkout_session_async_payment_failed(session, event):
-    gift = _gift_for_session(session, create=False)
+    gift = _gift_for_session(session)
     if gift is not None:
         gift.mark_failed()
         gift.save()
 
 
 def checkout_session_expired(session, event):
-    gift = _gift_for_session(session, create=False)
+    gift = _gift_for_session(session)
     if gift is not None:
         gift.mark_abandoned()
         gift.save()
