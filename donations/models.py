@@ -1,3 +1,4 @@
+import copy
 import datetime
 import time
 import uuid
@@ -476,14 +477,17 @@ class Gift(models.Model):
         What the gift counted for before is read from the database under the gift's
         row lock, not from this instance: an instance loaded earlier (an admin form, a
         refresh_from_db) may not match the row any more, and trusting it would count a
-        gift twice or not at all. That locked row is also the audit log's "before", and
-        only the fields that differ from it are written.
+        gift twice or not at all. (A webhook handler has just read it so, and says so
+        with remember_locked_row().) That locked row is also the audit log's "before",
+        and only the fields that differ from it are written.
         """
         # No savepoint: nothing catches an error from here and carries on, so an error
         # only has to undo the caller's transaction (or this one, when there is none).
         with transaction.atomic(savepoint=False):
-            old = None
-            if self.pk and not self._state.adding:
+            old = self.__dict__.pop("_locked_row", None)
+            if old is not None and (old.pk != self.pk or not transaction.get_connection().in_atomic_block):
+                old = None
+            if old is None and self.pk and not self._state.adding:
                 old = unique_row(type(self)._base_manager.select_for_update().filter(pk=self.pk))
             row = old._total_fields_row() if old is not None else None
             if old is None:
@@ -502,6 +506,16 @@ class Gift(models.Model):
             _move_project_totals(before, self._contribution_of(after_row))
             _move_ledger_months(row, after_row)
             self._send_money_signals(row, after_row)
+
+    def remember_locked_row(self):
+        """Keep this gift as just read with select_for_update(): the next save() takes it
+        as the row's "before" instead of reading the row again.
+
+        Only for a gift this transaction has just locked, and saves before anything else
+        changes its row (as each webhook handler does); save() forgets it.
+        """
+        self.__dict__.pop("_locked_row", None)
+        self._locked_row = copy.copy(self)
 
     def _total_fields_row(self):
         return {name: getattr(self, name) for name in TOTAL_FIELDS}

@@ -10,6 +10,7 @@ one gift apply one after another whatever order they arrive in.
 import datetime
 import json
 import logging
+import re
 import traceback
 import uuid
 
@@ -48,25 +49,21 @@ class WaitingForGift(Exception):
     and applied when the payment arrives (see _apply_waiting_events)."""
 
 
+# A JSON string (escapes included), and every byte that is not a bracket: what is left
+# of a body without its strings and other bytes is its brackets, counted in a short loop.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
 def _nesting_depth_ok(payload: bytes) -> bool:
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in payload:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x7B, 0x5B):  # { [
+    # An unterminated string leaves its brackets counted: such a body is refused either way.
+    depth = 0
+    for byte in _JSON_STRING.sub(b"", payload).translate(None, _NOT_BRACKETS):
+        if byte in (0x7B, 0x5B):  # { [
             depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
+            if depth > MAX_JSON_DEPTH:
                 return False
-        elif byte in (0x7D, 0x5D):
+        else:
             depth -= 1
     return True
 
@@ -231,7 +228,7 @@ def _locked_gift_for_session(session):
             # A gift already tied to another checkout session is not this one.
             if gift and gift.stripe_checkout_session_id not in (None, session["id"]):
                 gift = None
-    return gift
+    return _remember_locked(gift)
 
 
 def _locked_gift_for_charge(charge_like):
@@ -242,19 +239,27 @@ def _locked_gift_for_charge(charge_like):
     if payment_intent_id:
         gift = unique_row(gifts.filter(stripe_payment_intent_id=payment_intent_id))
         if gift:
-            return gift
+            return _remember_locked(gift)
     charge_id = _charge_id(charge_like)
     if charge_id:
         gift = gifts.filter(stripe_charge_id=charge_id).first()
         if gift:
-            return gift
+            return _remember_locked(gift)
     if _has_site_marker(charge_like):
         public_id = _uuid(_metadata(charge_like).get("gift_public_id"))
         gift = unique_row(gifts.filter(public_id=public_id)) if public_id else None
         if gift and gift.stripe_payment_intent_id not in (None, payment_intent_id):
             gift = None
-        return gift
+        return _remember_locked(gift)
     return None
+
+
+def _remember_locked(gift):
+    """Each handler saves the gift it locked before anything else changes the row, so
+    the gift's save need not read the row again (see Gift.remember_locked_row)."""
+    if gift is not None:
+        gift.remember_locked_row()
+    return gift
 
 
 def _uuid(value):
@@ -660,15 +665,15 @@ def _invoice_payment_intent(invoice):
 
 def _locked_gift_for_invoice(invoice, recurring, metadata):
     gifts = Gift.objects.select_for_update()
-    gift = gifts.filter(stripe_invoice_id=invoice["id"]).first()
+    gift = unique_row(gifts.filter(stripe_invoice_id=invoice["id"]))
     if gift is not None:
-        return gift
+        return _remember_locked(gift)
     if invoice.get("billing_reason") == "subscription_create":
         # The first invoice pays for the gift the donor made on the form.
         public_id = _uuid(metadata.get("gift_public_id"))
-        gift = gifts.filter(public_id=public_id, stripe_invoice_id=None).first() if public_id else None
+        gift = unique_row(gifts.filter(public_id=public_id, stripe_invoice_id=None)) if public_id else None
         if gift is not None and gift.recurring_gift_id in (None, recurring.pk):
-            return gift
+            return _remember_locked(gift)
     # A later month: a new gift, named and dedicated as the donor's earlier ones.
     earlier = recurring.payments.order_by("-created_at").first() if recurring.pk else None
     gift = Gift(
@@ -753,7 +758,7 @@ def invoice_payment_paid(invoice_payment, event):
     payment_intent = _id(payment.get("payment_intent")) if isinstance(payment, dict) else ""
     if not payment_intent:
         return  # paid out of band: no card payment to refund or dispute
-    gift = Gift.objects.select_for_update().filter(stripe_invoice_id=invoice_id).first()
+    gift = _remember_locked(unique_row(Gift.objects.select_for_update().filter(stripe_invoice_id=invoice_id)))
     if gift is None:
         raise WaitingForGift(
             f"No monthly payment on this site for invoice {invoice_id} (yet): another tool's "
