@@ -781,6 +781,10 @@ def _audit_update(model, old, new, update_fields):
 
     if auditlog_disabled.get() or not auditlog.contains(model):
         return
+    if not Gift._meta.get_field("project").is_cached(new):
+        # The entry names the gift by its project (str(gift)), which needs only the title.
+        new = copy.copy(new)
+        new.project = Project.objects.only("title").get(pk=new.project_id)
     _create_log_entry(
         action=LogEntry.Action.UPDATE,
         instance=new,

@@ -272,10 +272,10 @@ def _uuid(value):
 def _project_for(metadata, slug=None):
     project = None
     if slug:
-        project = Project.objects.filter(slug=slug).first()
+        project = unique_row(Project.objects.filter(slug=slug))
     project_id = str(metadata.get("project_id", ""))
     if project is None and project_id.isdigit():
-        project = Project.objects.filter(pk=int(project_id)).first()
+        project = unique_row(Project.objects.filter(pk=int(project_id)))
     if project is None:
         project = Project.general_fund()
     if project is None:
