@@ -1,7 +1,10 @@
+import copy
+import datetime
 import time
 import uuid
 from dataclasses import dataclass
 
+from auditlog.context import auditlog_disabled, disable_auditlog
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
@@ -493,18 +496,79 @@ class Gift(models.Model):
         What the gift counted for before is read from the database under the gift's
         row lock, not from this instance: an instance loaded earlier (an admin form, a
         refresh_from_db) may not match the row any more, and trusting it would count a
-        gift twice or not at all.
+        gift twice or not at all. (A webhook handler has just read it so, and says so
+        with remember_locked_row().) That locked row is also the audit log's "before",
+        and only the fields that differ from it are written.
         """
-        with transaction.atomic():
-            before = row = None
-            if self.pk and not self._state.adding:
-                row = Gift.objects.select_for_update().filter(pk=self.pk).values(*TOTAL_FIELDS).first()
-                before = self._contribution_of(row) if row else None
-            super().save(*args, **kwargs)
-            after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).first()
+        # No savepoint: nothing catches an error from here and carries on, so an error
+        # only has to undo the caller's transaction (or this one, when there is none).
+        with transaction.atomic(savepoint=False):
+            old = self.__dict__.pop("_locked_row", None)
+            if old is not None and (old.pk != self.pk or not transaction.get_connection().in_atomic_block):
+                old = None
+            if old is None and self.pk and not self._state.adding:
+                old = unique_row(type(self)._base_manager.select_for_update().filter(pk=self.pk))
+            row = old._total_fields_row() if old is not None else None
+            if old is None:
+                super().save(*args, **kwargs)
+            else:
+                if kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+                    # The rest already hold these values; the row ends as a full save leaves it.
+                    kwargs["update_fields"] = self._fields_differing_from(old)
+                _audit_update(type(self), old, self, kwargs.get("update_fields"))
+                with disable_auditlog():
+                    super().save(*args, **kwargs)
+            after_row = self._row_as_written(row, kwargs.get("update_fields"))
+            if after_row is None:
+                after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).get()
+            before = self._contribution_of(row) if row else None
             _move_project_totals(before, self._contribution_of(after_row))
             _move_ledger_months(row, after_row)
             self._send_money_signals(row, after_row)
+
+    def remember_locked_row(self):
+        """Keep this gift as just read with select_for_update(): the next save() takes it
+        as the row's "before" instead of reading the row again.
+
+        Only for a gift this transaction has just locked, and saves before anything else
+        changes its row (as each webhook handler does); save() forgets it.
+        """
+        self.__dict__.pop("_locked_row", None)
+        self._locked_row = copy.copy(self)
+
+    def _total_fields_row(self):
+        return {name: getattr(self, name) for name in TOTAL_FIELDS}
+
+    def _fields_differing_from(self, other):
+        names = [
+            f.name
+            for f in self._meta.concrete_fields
+            if not f.primary_key and getattr(self, f.attname) != getattr(other, f.attname)
+        ]
+        if "updated_at" not in names:
+            names.append("updated_at")  # auto_now: written on every save
+        return names
+
+    def _row_as_written(self, row, update_fields):
+        """The TOTAL_FIELDS of the row just saved: the values this instance wrote (as the
+        database stores them), and the locked row's for fields it did not write. None
+        when a value was an expression, which only the database can tell."""
+        written = {}
+        update_fields = set(update_fields) if update_fields is not None else None
+        for name in TOTAL_FIELDS:
+            field = self._meta.get_field(name)
+            unwritten = update_fields is not None and not {field.name, field.attname} & update_fields
+            if row is not None and unwritten:
+                written[name] = row[name]
+                continue
+            value = getattr(self, field.attname)
+            if hasattr(value, "resolve_expression"):
+                return None
+            value = field.to_python(value)
+            if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+                value = timezone.make_aware(value)  # as the database layer stores it
+            written[name] = value
+        return written
 
     def _send_money_signals(self, before_row, after_row):
         """Tell listeners (receipts) once the change is committed: the gift first became
@@ -720,6 +784,35 @@ class Gift(models.Model):
             locked.save(update_fields=["project", "updated_at"])
             self.project = project
             return move
+
+
+def unique_row(queryset):
+    """The first row of a lookup by a unique field, or None (without .first()'s ORDER BY)."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
+def _audit_update(model, old, new, update_fields):
+    """Record an update in the audit log as auditlog's own receiver would, with the row
+    Gift.save() read under the lock as the "before" (the receiver would read it again)."""
+    from auditlog.models import LogEntry
+    from auditlog.receivers import _create_log_entry
+    from auditlog.registry import auditlog
+
+    if auditlog_disabled.get() or not auditlog.contains(model):
+        return
+    if not Gift._meta.get_field("project").is_cached(new):
+        # The entry names the gift by its project (str(gift)), which needs only the title.
+        new = copy.copy(new)
+        new.project = Project.objects.only("title").get(pk=new.project_id)
+    _create_log_entry(
+        action=LogEntry.Action.UPDATE,
+        instance=new,
+        sender=model,
+        diff_old=old,
+        diff_new=new,
+        fields_to_check=update_fields,
+        use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+    )
 
 
 def _move_project_totals(before, after):

@@ -10,6 +10,7 @@ one gift apply one after another whatever order they arrive in.
 import datetime
 import json
 import logging
+import re
 import traceback
 import uuid
 
@@ -19,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from donations import signals, stripe_gateway
-from donations.models import Donor, Gift, Project, RecurringGift, StripeEvent
+from donations.models import Donor, Gift, Project, RecurringGift, StripeEvent, unique_row
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +49,21 @@ class WaitingForGift(Exception):
     and applied when the payment arrives (see _apply_waiting_events)."""
 
 
+# A JSON string (escapes included), and every byte that is not a bracket: what is left
+# of a body without its strings and other bytes is its brackets, counted in a short loop.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
 def _nesting_depth_ok(payload: bytes) -> bool:
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in payload:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x7B, 0x5B):  # { [
+    # An unterminated string leaves its brackets counted: such a body is refused either way.
+    depth = 0
+    for byte in _JSON_STRING.sub(b"", payload).translate(None, _NOT_BRACKETS):
+        if byte in (0x7B, 0x5B):  # { [
             depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
+            if depth > MAX_JSON_DEPTH:
                 return False
-        elif byte in (0x7D, 0x5D):
+        else:
             depth -= 1
     return True
 
@@ -87,16 +84,17 @@ def receive(payload: bytes, signature_header) -> StripeEvent:
             raise TypeError("event data is not an object")
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidEvent(str(exc)) from exc
-    event, _ = StripeEvent.objects.get_or_create(
+    event = StripeEvent(
         stripe_id=event_id[:255],
-        defaults={
-            "type": str(event_type)[:100],
-            "api_version": str(data.get("api_version") or "")[:50],
-            "livemode": data.get("livemode") is True,
-            "payload": data,
-            "payment_intent_id": _payment_intent_id(data["data"]["object"])[:255],
-        },
+        type=str(event_type)[:100],
+        api_version=str(data.get("api_version") or "")[:50],
+        livemode=data.get("livemode") is True,
+        payload=data,
+        payment_intent_id=_payment_intent_id(data["data"]["object"])[:255],
     )
+    # One statement, committed at once: a repeat delivery (even at the same moment) of
+    # a stored event inserts nothing. process() finds the event by its Stripe id.
+    StripeEvent.objects.bulk_create([event], ignore_conflicts=True)
     return event
 
 
@@ -105,7 +103,7 @@ def process(event: StripeEvent) -> StripeEvent:
     after recording it on the event, so the caller can answer 5xx and Stripe retries."""
     try:
         with transaction.atomic():
-            event = StripeEvent.objects.select_for_update().get(pk=event.pk)
+            event = StripeEvent.objects.select_for_update().get(stripe_id=event.stripe_id)
             if event.status in StripeEvent.FINAL_STATUSES:
                 return event
             handler = HANDLERS.get(event.type)
@@ -128,16 +126,20 @@ def process(event: StripeEvent) -> StripeEvent:
                 )
             else:
                 _apply(handler, event)
-            event.save()
+            event.save(update_fields=PROCESSING_FIELDS)
             return event
     except Exception:
         logger.exception("Stripe event %s (%s) failed", event.stripe_id, event.type)
-        StripeEvent.objects.filter(pk=event.pk).update(
+        StripeEvent.objects.filter(stripe_id=event.stripe_id).update(
             status=StripeEvent.Status.FAILED,
             attempts=F("attempts") + 1,
             last_error=traceback.format_exc()[-4000:],
         )
         raise
+
+
+# What applying an event changes on it (the payload, as Stripe sent it, never changes).
+PROCESSING_FIELDS = ["status", "attempts", "last_error", "note", "processed_at"]
 
 
 def _mode(livemode):
@@ -165,14 +167,16 @@ def _apply_waiting_events(payment_intent_id):
     """Apply refunds and disputes that arrived before this payment was recorded."""
     if not payment_intent_id:
         return
-    waiting = StripeEvent.objects.select_for_update().filter(
-        payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED
-    )
+    waiting = (
+        StripeEvent.objects.select_for_update()
+        .filter(payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED)
+        .order_by()
+    )  # sorted below
     for event in sorted(waiting, key=lambda e: (e.created, e.pk)):
         _apply(HANDLERS[event.type], event)
         event.attempts += 1
         event.processed_at = timezone.now()
-        event.save()
+        event.save(update_fields=PROCESSING_FIELDS)
 
 
 # What belongs to this site
@@ -216,15 +220,15 @@ def _check_session_is_ours(session):
 
 def _locked_gift_for_session(session):
     gifts = Gift.objects.select_for_update()
-    gift = gifts.filter(stripe_checkout_session_id=session["id"]).first()
+    gift = unique_row(gifts.filter(stripe_checkout_session_id=session["id"]))
     if gift is None and _has_site_marker(session):
         public_id = _uuid(_metadata(session).get("gift_public_id"))
         if public_id:
-            gift = gifts.filter(public_id=public_id).first()
+            gift = unique_row(gifts.filter(public_id=public_id))
             # A gift already tied to another checkout session is not this one.
             if gift and gift.stripe_checkout_session_id not in (None, session["id"]):
                 gift = None
-    return gift
+    return _remember_locked(gift)
 
 
 def _locked_gift_for_charge(charge_like):
@@ -233,21 +237,29 @@ def _locked_gift_for_charge(charge_like):
     gifts = Gift.objects.select_for_update()
     payment_intent_id = _payment_intent_id(charge_like)
     if payment_intent_id:
-        gift = gifts.filter(stripe_payment_intent_id=payment_intent_id).first()
+        gift = unique_row(gifts.filter(stripe_payment_intent_id=payment_intent_id))
         if gift:
-            return gift
+            return _remember_locked(gift)
     charge_id = _charge_id(charge_like)
     if charge_id:
         gift = gifts.filter(stripe_charge_id=charge_id).first()
         if gift:
-            return gift
+            return _remember_locked(gift)
     if _has_site_marker(charge_like):
         public_id = _uuid(_metadata(charge_like).get("gift_public_id"))
-        gift = gifts.filter(public_id=public_id).first() if public_id else None
+        gift = unique_row(gifts.filter(public_id=public_id)) if public_id else None
         if gift and gift.stripe_payment_intent_id not in (None, payment_intent_id):
             gift = None
-        return gift
+        return _remember_locked(gift)
     return None
+
+
+def _remember_locked(gift):
+    """Each handler saves the gift it locked before anything else changes the row, so
+    the gift's save need not read the row again (see Gift.remember_locked_row)."""
+    if gift is not None:
+        gift.remember_locked_row()
+    return gift
 
 
 def _uuid(value):
@@ -260,10 +272,10 @@ def _uuid(value):
 def _project_for(metadata, slug=None):
     project = None
     if slug:
-        project = Project.objects.filter(slug=slug).first()
+        project = unique_row(Project.objects.filter(slug=slug))
     project_id = str(metadata.get("project_id", ""))
     if project is None and project_id.isdigit():
-        project = Project.objects.filter(pk=int(project_id)).first()
+        project = unique_row(Project.objects.filter(pk=int(project_id)))
     if project is None:
         project = Project.general_fund()
     if project is None:
@@ -300,36 +312,55 @@ def _charge_id(stripe_object):
     return charge if isinstance(charge, str) else ""
 
 
-def _gift_for_session(session, *, create=True):
+def _gift_for_session(session):
+    """The session's gift, locked; None when this site has none."""
     _check_session_is_ours(session)
     gift = _locked_gift_for_session(session)
-    if gift is None and create:
-        metadata = _metadata(session)
-        (amount_minor, currency), _ = _session_amounts(session)
-        link_project = _donation_payment_link_project(session)
-        gift = Gift(
-            project=_project_for(metadata if _has_site_marker(session) else {}, slug=link_project),
-            amount_minor=0,
-            currency=currency,
-            livemode=session.get("livemode") is True,
-        )
-        gift.amount_minor = _without_fee(gift, amount_minor, metadata if _has_site_marker(session) else {})
-        if link_project is None:
-            gift.flag(
-                "Recorded from Stripe's event alone: no gift on this site matched checkout "
-                f"session {session['id']}, though this site started it (a lost record)."
-            )
+    if gift is not None:
         gift.stripe_checkout_session_id = session["id"]
+    return gift
+
+
+def _gift_rebuilt_from_session(session):
+    """A gift for a session this site started whose record is lost (or a donation link's)."""
+    metadata = _metadata(session)
+    (amount_minor, currency), _ = _session_amounts(session)
+    link_project = _donation_payment_link_project(session)
+    gift = Gift(
+        project=_project_for(metadata if _has_site_marker(session) else {}, slug=link_project),
+        amount_minor=0,
+        currency=currency,
+        livemode=session.get("livemode") is True,
+    )
+    gift.amount_minor = _without_fee(gift, amount_minor, metadata if _has_site_marker(session) else {})
+    if link_project is None:
+        gift.flag(
+            "Recorded from Stripe's event alone: no gift on this site matched checkout "
+            f"session {session['id']}, though this site started it (a lost record)."
+        )
+    gift.stripe_checkout_session_id = session["id"]
+    return gift
+
+
+def _save_session_gift(session, change):
+    """Apply change(gift) to the session's gift and save it; a lost gift is made anew."""
+    gift = _gift_for_session(session)
+    if gift is None:
+        gift = _gift_rebuilt_from_session(session)
+        change(gift)
         try:
-            # Saved at once, in a savepoint: when two events about this session arrive
+            # Inserted in a savepoint: when two events about this session arrive
             # together, the second insert waits for the first, fails on the unique
             # session id, and then finds and locks the gift the first one made.
             with transaction.atomic():
                 gift.save()
+            return gift
         except IntegrityError:
-            gift = _locked_gift_for_session(session)
-    if gift is not None:
-        gift.stripe_checkout_session_id = session["id"]
+            gift = _gift_for_session(session)
+            if gift is None:
+                raise
+    change(gift)
+    gift.save()
     return gift
 
 
@@ -384,34 +415,34 @@ def _record_session_payment(gift, session):
 def checkout_session_completed(session, event):
     if session.get("mode") == "subscription":
         return _monthly_checkout_completed(session, event)
-    gift = _gift_for_session(session)
-    if session.get("payment_status") in ("paid", "no_payment_required"):
-        _record_session_payment(gift, session)
-    elif _payment_intent_id(session):
-        # Delayed payment methods complete unpaid; async_payment_* follows.
-        gift.stripe_payment_intent_id = _payment_intent_id(session)
-    gift.save()
+
+    def change(gift):
+        if session.get("payment_status") in ("paid", "no_payment_required"):
+            _record_session_payment(gift, session)
+        elif _payment_intent_id(session):
+            # Delayed payment methods complete unpaid; async_payment_* follows.
+            gift.stripe_payment_intent_id = _payment_intent_id(session)
+
+    gift = _save_session_gift(session, change)
     _apply_waiting_events(gift.stripe_payment_intent_id)
 
 
 def checkout_session_async_payment_succeeded(session, event):
     if session.get("mode") == "subscription":
         return _monthly_checkout_completed(session, event)
-    gift = _gift_for_session(session)
-    _record_session_payment(gift, session)
-    gift.save()
+    gift = _save_session_gift(session, lambda gift: _record_session_payment(gift, session))
     _apply_waiting_events(gift.stripe_payment_intent_id)
 
 
 def checkout_session_async_payment_failed(session, event):
-    gift = _gift_for_session(session, create=False)
+    gift = _gift_for_session(session)
     if gift is not None:
         gift.mark_failed()
         gift.save()
 
 
 def checkout_session_expired(session, event):
-    gift = _gift_for_session(session, create=False)
+    gift = _gift_for_session(session)
     if gift is not None:
         gift.mark_abandoned()
         gift.save()
@@ -634,15 +665,15 @@ def _invoice_payment_intent(invoice):
 
 def _locked_gift_for_invoice(invoice, recurring, metadata):
     gifts = Gift.objects.select_for_update()
-    gift = gifts.filter(stripe_invoice_id=invoice["id"]).first()
+    gift = unique_row(gifts.filter(stripe_invoice_id=invoice["id"]))
     if gift is not None:
-        return gift
+        return _remember_locked(gift)
     if invoice.get("billing_reason") == "subscription_create":
         # The first invoice pays for the gift the donor made on the form.
         public_id = _uuid(metadata.get("gift_public_id"))
-        gift = gifts.filter(public_id=public_id, stripe_invoice_id=None).first() if public_id else None
+        gift = unique_row(gifts.filter(public_id=public_id, stripe_invoice_id=None)) if public_id else None
         if gift is not None and gift.recurring_gift_id in (None, recurring.pk):
-            return gift
+            return _remember_locked(gift)
     # A later month: a new gift, named and dedicated as the donor's earlier ones.
     earlier = recurring.payments.order_by("-created_at").first() if recurring.pk else None
     gift = Gift(
@@ -716,7 +747,7 @@ def _apply_waiting_invoice_payments(invoice_id):
         _apply(HANDLERS[event.type], event)
         event.attempts += 1
         event.processed_at = timezone.now()
-        event.save()
+        event.save(update_fields=PROCESSING_FIELDS)
 
 
 def invoice_payment_paid(invoice_payment, event):
@@ -727,7 +758,7 @@ def invoice_payment_paid(invoice_payment, event):
     payment_intent = _id(payment.get("payment_intent")) if isinstance(payment, dict) else ""
     if not payment_intent:
         return  # paid out of band: no card payment to refund or dispute
-    gift = Gift.objects.select_for_update().filter(stripe_invoice_id=invoice_id).first()
+    gift = _remember_locked(unique_row(Gift.objects.select_for_update().filter(stripe_invoice_id=invoice_id)))
     if gift is None:
         raise WaitingForGift(
             f"No monthly payment on this site for invoice {invoice_id} (yet): another tool's "

@@ -1,3 +1,4 @@
+import contextlib
 import uuid
 
 from django.conf import settings
@@ -16,8 +17,11 @@ class EmailQuerySet(models.QuerySet):
         replayed webhook, a command run twice) finds it and sends nothing. Returns the new
         email, or None when it was decided before.
         """
+        # Alone, the INSERT commits by itself; in a transaction, a savepoint keeps a
+        # repeat's error from spoiling it.
+        in_transaction = transaction.get_connection().in_atomic_block
         try:
-            with transaction.atomic():
+            with transaction.atomic() if in_transaction else contextlib.nullcontext():
                 email = self.create(kind=kind, key=key, to=to, **fields)
         except IntegrityError:
             return None

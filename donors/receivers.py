@@ -34,20 +34,27 @@ def never_raises(receiver_function):
 @never_raises
 def send_receipt(sender, gift, **kwargs):
     """One receipt per paid gift, whatever number of times Stripe's events say so."""
+    if gift.donor_id:
+        # Tied to its donor already (webhooks do it): the email is the only write.
+        _queue_receipt(gift, gift.donor)
+        return
     with transaction.atomic():
-        donor = gift.donor if gift.donor_id else Donor.for_email(gift.donor_email, name=gift.donor_name)
+        donor = Donor.for_email(gift.donor_email, name=gift.donor_name)
         if donor is None:
             return  # no address to send it to (an offline gift recorded without one)
-        if not gift.donor_id:
-            # Tie the gift to its donor, so "Manage my giving" and impact emails find it.
-            Gift.objects.filter(pk=gift.pk, donor__isnull=True).update(donor=donor)
-        Email.objects.queue(
-            kind=Email.Kind.RECEIPT,
-            key=f"receipt:{gift.pk}",
-            to=gift.donor_email or donor.email,
-            donor=donor,
-            gift_id=gift.pk,
-        )
+        # Tie the gift to its donor, so "Manage my giving" and impact emails find it.
+        Gift.objects.filter(pk=gift.pk, donor__isnull=True).update(donor=donor)
+        _queue_receipt(gift, donor)
+
+
+def _queue_receipt(gift, donor):
+    Email.objects.queue(
+        kind=Email.Kind.RECEIPT,
+        key=f"receipt:{gift.pk}",
+        to=gift.donor_email or donor.email,
+        donor=donor,
+        gift_id=gift.pk,
+    )
 
 
 @receiver(gift_refunded, dispatch_uid="donors-refund")

@@ -8,7 +8,7 @@ by `ledger.figures`.
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
@@ -25,6 +25,16 @@ def month_of(moment):
 def _key_fields(key):
     project_id, currency, month, offline = key
     return {"project_id": project_id, "currency": currency, "month": month, "offline": offline}
+
+
+# GiftMonthQuerySet._add_gift: add one gift to its month's row, or make the row with it.
+ADD_GIFT_SQL = """
+    INSERT INTO ledger_giftmonth (project_id, currency, month, offline, net_minor, gift_count)
+    VALUES (%s, %s, %s, %s, %s, 1)
+    ON CONFLICT (project_id, currency, month, offline) DO UPDATE SET
+        net_minor = ledger_giftmonth.net_minor + excluded.net_minor,
+        gift_count = ledger_giftmonth.gift_count + 1
+"""
 
 
 class GiftMonthQuerySet(models.QuerySet):
@@ -49,10 +59,9 @@ class GiftMonthQuerySet(models.QuerySet):
         changes = [(c[0], -c[1], -1) for c in [before] if c] + [(c[0], c[1], 1) for c in [after] if c]
         for key, net, count in sorted(changes):
             if count > 0:
-                # The row may not exist yet; a concurrent insert of the same key is ignored,
-                # and the UPDATE below then adds to the row that transaction committed.
-                self.bulk_create([GiftMonth(**_key_fields(key))], ignore_conflicts=True)
-            self._add(key, net, count)
+                self._add_gift(key, net)
+            else:
+                self._add(key, net, count)
 
     @staticmethod
     def contribution(row):
@@ -70,6 +79,19 @@ class GiftMonthQuerySet(models.QuerySet):
         GiftMonth.objects.filter(**_key_fields(key)).update(
             net_minor=F("net_minor") + net, gift_count=F("gift_count") + count
         )
+
+    def _add_gift(self, key, net):
+        """Count one more gift in its month, making the month's row for its first gift.
+
+        One INSERT ... ON CONFLICT DO UPDATE (PostgreSQL and SQLite alike), the database
+        adding to the stored sums under the row's lock: a concurrent first gift of the
+        same month waits for this row and then adds to it. The ORM cannot add on conflict.
+        """
+        connection = connections[router.db_for_write(GiftMonth)]
+        project_id, currency, month, offline = key
+        month = connection.ops.adapt_datefield_value(month)
+        with connection.cursor() as cursor:
+            cursor.execute(ADD_GIFT_SQL, [project_id, currency, month, offline, net])
 
     def rebuild(self, project_ids):
         """Set the month rows of these projects from their gifts (after a bulk load or repair).
