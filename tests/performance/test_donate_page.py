@@ -16,23 +16,13 @@ from django.urls import reverse
 
 from donations.models import Gift
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("page_cache_on", "charity_facts"),
+]
 
 DONATE_URL = reverse("donations:donate")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    settings.PAGE_CACHE_ENABLED = True
-
-
-@pytest.fixture(autouse=True)
-def charity_facts(db):
-    """The charity's facts row, as migrations leave it (a transactional test's flush removes it)."""
-    from charity.models import Charity
-
-    Charity.load()
 
 
 def get_counting_queries(client, url):

@@ -13,20 +13,10 @@ from django.urls import reverse
 
 from stories.models import Story
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    settings.PAGE_CACHE_ENABLED = True
-
-
-@pytest.fixture(autouse=True)
-def charity_facts(db):
-    """The charity's facts row, as migrations leave it (a transactional test's flush removes it)."""
-    from charity.models import Charity
-
-    Charity.load()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("page_cache_on", "charity_facts"),
+]
 
 
 @pytest.fixture

@@ -17,21 +17,10 @@ from donations.models import Project
 from podari import page_cache
 from stories.models import Story
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    settings.PAGE_CACHE_ENABLED = True
-
-
-@pytest.fixture(autouse=True)
-def charity_facts(db):
-    """The charity's facts row, as migrations leave it. A transactional test's flush removes
-    it, and the first page rendered would then create it, which itself invalidates pages."""
-    from charity.models import Charity
-
-    Charity.load()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("page_cache_on", "charity_facts"),
+]
 
 
 def get_counting_queries(client, url, **extra):
