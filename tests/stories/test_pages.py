@@ -233,7 +233,9 @@ def test_sitemap_lists_pages_published_stories_and_projects(client, make_story, 
     lastmod = {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod") for url in root}
     assert {"http://testserver/", "http://testserver/stories/", "http://testserver/projects/"} <= set(lastmod)
     for obj in (story, project, general_fund):
-        assert lastmod["http://testserver" + obj.get_absolute_url()] == obj.updated_at.date().isoformat()
+        # The sitemap dates a change in the site's time zone (TIME_ZONE), not in UTC.
+        changed_on = timezone.localdate(obj.updated_at).isoformat()
+        assert lastmod["http://testserver" + obj.get_absolute_url()] == changed_on
 
 
 def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_out_of_admin(client, db):
