@@ -1009,6 +1009,38 @@ class RecurringGift(models.Model):
             self.set_state(as_of=as_of, status=self.Status.ACTIVE)
 
 
+class StripeEventQuerySet(models.QuerySet):
+    def insert_unless_stored(self, event):
+        """Insert a new event unless one with its Stripe id is stored. True when this
+        inserted it (event.pk is then set).
+
+        One statement, INSERT ... ON CONFLICT DO NOTHING RETURNING: a second delivery of
+        the event, even at the same moment, waits on the unique Stripe id until the
+        first one's transaction ends, then inserts nothing. (bulk_create's
+        ignore_conflicts cannot tell which happened; a savepoint around save() could,
+        at two more statements on every delivery.)
+        """
+        connection = transaction.get_connection(self.db)
+        quote = connection.ops.quote_name
+        fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
+        values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
+        # Names from the model's own meta, quoted; every value is a bound parameter.
+        table, columns = quote(self.model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
+            f"ON CONFLICT ({quote('stripe_id')}) DO NOTHING RETURNING {quote(self.model._meta.pk.column)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        event.pk = row[0]
+        event._state.adding = False
+        event._state.db = self.db
+        return True
+
+
 class StripeEvent(models.Model):
     """Every verified webhook event, stored before it is applied, so it can be replayed."""
 
@@ -1037,6 +1069,8 @@ class StripeEvent(models.Model):
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StripeEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]

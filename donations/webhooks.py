@@ -1,10 +1,12 @@
 """Stripe webhook events: verify, store once, then apply.
 
-An event is stored by its Stripe id before anything else happens, so a delivery that
-arrives twice (even at the same moment) is applied once, and an event whose handler
-failed stays on record to be replayed from the admin. Handlers never call Stripe and
-never return anything HTTP-shaped; they lock the gift they change, so events about
-one gift apply one after another whatever order they arrive in.
+An event is stored by its Stripe id and applied in the same transaction, so a delivery
+that arrives twice (even at the same moment) is applied once: the second waits on the
+first's row. A handler that fails has its changes undone and the failure recorded on the
+stored event, which stays on record to be replayed from the admin (and Stripe, answered
+5xx, delivers it again). Handlers never call Stripe and never return anything
+HTTP-shaped; they lock the gift they change, so events about one gift apply one after
+another whatever order they arrive in.
 """
 
 import datetime
@@ -73,7 +75,8 @@ def _refuse_constant(name):
 
 
 def receive(payload: bytes, signature_header) -> StripeEvent:
-    """Verify a delivery and store its event (once). Raises InvalidSignature or InvalidEvent."""
+    """Verify a delivery and read its event, not yet stored (process() stores it).
+    Raises InvalidSignature or InvalidEvent."""
     stripe_gateway.verify_signature(payload, signature_header)
     if not _nesting_depth_ok(payload):
         raise InvalidEvent("JSON nested deeper than any Stripe event")
@@ -84,7 +87,7 @@ def receive(payload: bytes, signature_header) -> StripeEvent:
             raise TypeError("event data is not an object")
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidEvent(str(exc)) from exc
-    event = StripeEvent(
+    return StripeEvent(
         stripe_id=event_id[:255],
         type=str(event_type)[:100],
         api_version=str(data.get("api_version") or "")[:50],
@@ -92,50 +95,107 @@ def receive(payload: bytes, signature_header) -> StripeEvent:
         payload=data,
         payment_intent_id=_payment_intent_id(data["data"]["object"])[:255],
     )
-    # One statement, committed at once: a repeat delivery (even at the same moment) of
-    # a stored event inserts nothing. process() finds the event by its Stripe id.
-    StripeEvent.objects.bulk_create([event], ignore_conflicts=True)
-    return event
 
 
 def process(event: StripeEvent) -> StripeEvent:
-    """Apply a stored event unless it already was. Re-raises a handler's exception
-    after recording it on the event, so the caller can answer 5xx and Stripe retries."""
+    """Store a received event (once) and apply it unless it already was; or apply a
+    stored one again (a replay). Re-raises a handler's exception after recording it on
+    the stored event, so the caller can answer 5xx and Stripe retries."""
     try:
         with transaction.atomic():
-            event = StripeEvent.objects.select_for_update().get(stripe_id=event.stripe_id)
-            if event.status in StripeEvent.FINAL_STATUSES:
-                return event
-            handler = HANDLERS.get(event.type)
-            event.attempts += 1
-            event.last_error = ""
-            event.processed_at = timezone.now()
-            if handler is None:
-                event.status = StripeEvent.Status.IGNORED
-            elif event.livemode != settings.STRIPE_LIVEMODE:
-                logger.error(
-                    "Stripe event %s is %s but the key is %s: stored, not applied.",
-                    event.stripe_id,
-                    _mode(event.livemode),
-                    _mode(settings.STRIPE_LIVEMODE),
-                )
-                event.status = StripeEvent.Status.SKIPPED
-                event.note = (
-                    f"A {_mode(event.livemode)} event, and this site runs a "
-                    f"{_mode(settings.STRIPE_LIVEMODE)} key."
-                )
-            else:
-                _apply(handler, event)
-            event.save(update_fields=PROCESSING_FIELDS)
-            return event
+            new = event.pk is None
+            if new:
+                # Stored as a first attempt is most likely to end (applied); an attempt
+                # that ends otherwise updates the row below, in the same transaction.
+                _begin_attempt(event)
+                new = StripeEvent.objects.insert_unless_stored(event)
+            if not new:
+                event = StripeEvent.objects.select_for_update().get(stripe_id=event.stripe_id)
+                if event.status in StripeEvent.FINAL_STATUSES:
+                    return event
+                _begin_attempt(event)
+            as_stored = None if not new else _processing_state(event)
+            failure = _apply_stored(event)
+            if _processing_state(event) != as_stored:
+                event.save(update_fields=PROCESSING_FIELDS)
     except Exception:
+        # Not even the failure could be recorded (the database went away): keep the
+        # event if at all possible, and answer 5xx all the same.
         logger.exception("Stripe event %s (%s) failed", event.stripe_id, event.type)
-        StripeEvent.objects.filter(stripe_id=event.stripe_id).update(
-            status=StripeEvent.Status.FAILED,
-            attempts=F("attempts") + 1,
-            last_error=traceback.format_exc()[-4000:],
-        )
+        _store_failure(event, traceback.format_exc())
         raise
+    if failure is not None:
+        raise failure
+    return event
+
+
+def _begin_attempt(event):
+    """Count an attempt, and decide what needs no handler: events of other types are
+    ignored, and events of the other mode skipped."""
+    event.attempts += 1
+    event.last_error = ""
+    event.note = ""
+    event.processed_at = timezone.now()
+    if event.type not in HANDLERS:
+        event.status = StripeEvent.Status.IGNORED
+    elif event.livemode != settings.STRIPE_LIVEMODE:
+        logger.error(
+            "Stripe event %s is %s but the key is %s: stored, not applied.",
+            event.stripe_id,
+            _mode(event.livemode),
+            _mode(settings.STRIPE_LIVEMODE),
+        )
+        event.status = StripeEvent.Status.SKIPPED
+        event.note = (
+            f"A {_mode(event.livemode)} event, and this site runs a {_mode(settings.STRIPE_LIVEMODE)} key."
+        )
+    else:
+        event.status = StripeEvent.Status.PROCESSED  # unless the handler says otherwise
+
+
+def _apply_stored(event):
+    """Run the handler of a stored, locked event whose attempt began as "processed", and
+    set its status from how it ended. A handler's exception is recorded on the event
+    (its changes undone) and returned, for process() to raise once that is committed."""
+    if event.status != StripeEvent.Status.PROCESSED:
+        return None
+    try:
+        _apply(HANDLERS[event.type], event)
+    except Exception as exc:
+        logger.exception("Stripe event %s (%s) failed", event.stripe_id, event.type)
+        event.status = StripeEvent.Status.FAILED
+        event.last_error = traceback.format_exc()[-4000:]
+        event.processed_at = None  # never applied
+        return exc
+    return None
+
+
+def _processing_state(event):
+    return tuple(getattr(event, name) for name in PROCESSING_FIELDS)
+
+
+def _store_failure(event, error):
+    """Record a failed attempt on the event's row, storing the event first if it is not."""
+    StripeEvent.objects.bulk_create(
+        [
+            StripeEvent(
+                stripe_id=event.stripe_id,
+                type=event.type,
+                api_version=event.api_version,
+                livemode=event.livemode,
+                payload=event.payload,
+                payment_intent_id=event.payment_intent_id,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    StripeEvent.objects.filter(stripe_id=event.stripe_id).exclude(
+        status__in=StripeEvent.FINAL_STATUSES
+    ).update(
+        status=StripeEvent.Status.FAILED,
+        attempts=F("attempts") + 1,
+        last_error=error[-4000:],
+    )
 
 
 # What applying an event changes on it (the payload, as Stripe sent it, never changes).
@@ -167,11 +227,13 @@ def _apply_waiting_events(payment_intent_id):
     """Apply refunds and disputes that arrived before this payment was recorded."""
     if not payment_intent_id:
         return
-    waiting = (
-        StripeEvent.objects.select_for_update()
-        .filter(payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED)
-        .order_by()
-    )  # sorted below
+    waiting = StripeEvent.objects.filter(
+        payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED
+    )
+    # Almost always none: asked first, with the cheaper query.
+    if not waiting.exists():
+        return
+    waiting = waiting.select_for_update().order_by()  # sorted below
     for event in sorted(waiting, key=lambda e: (e.created, e.pk)):
         _apply(HANDLERS[event.type], event)
         event.attempts += 1
