@@ -107,7 +107,10 @@ SPIKE_GIFTS_PER_SECOND = 10
 SPIKE_SENDERS = 16  # enough that answers slower than 1/rate s still leave the rate steady
 SPIKE_MIN_SHARE = 80.0  # % of the same cached page's req/s without gifts, measured just before
 SPIKE_MAX_DELAY_SECONDS = 5.0  # from a gift's webhook answered to the cached project page showing it
-SPIKE_SECONDS = max(1, MEASURE_SECONDS // 2)
+SPIKE_SECONDS = max(1, MEASURE_SECONDS * 3 // 10)
+# Rounds of (without gifts, with gifts), the order alternating: two short measurements
+# taken a minute apart on a shared machine differ by more than the stream costs.
+SPIKE_ROUNDS = 4
 PAGE_WEIGHT_MAX_KB = 50.0
 
 
@@ -875,14 +878,15 @@ class GiftProbe:
 
 
 def measure_spike(port, server_pid, seed, pages, rng, measure_pair):
-    """Each cached page for SPIKE_SECONDS without gifts, then as long with the stream and
-    the probe running; a disturbed pair is measured once more (see measure_pair)."""
+    """Each cached page for SPIKE_ROUNDS rounds of SPIKE_SECONDS without gifts and as long
+    with the stream and the probe running; a disturbed pair is measured once more (see
+    measure_pair)."""
     active = seed["active_project_ids"]
     probe_id = next(
         pk for pk in reversed(active) if pk not in (seed["top_project"]["id"], seed["general_fund_id"])
     )
     targets = [pk for pk in active if pk != probe_id]
-    needed = SPIKE_GIFTS_PER_SECOND * (SPIKE_SECONDS + 3) * len(pages) * 2 + 100
+    needed = SPIKE_GIFTS_PER_SECOND * (SPIKE_SECONDS + 3) * SPIKE_ROUNDS * len(pages) * 2 + 100
     events = prepare_webhook_events(targets, rng, distinct=needed, all_pending=True)
     probe_events = prepare_webhook_events(
         [probe_id], rng, distinct=300, all_pending=True, amounts=[1001] * 300
@@ -899,21 +903,27 @@ def measure_spike(port, server_pid, seed, pages, rng, measure_pair):
     for name, path in pages:
 
         def pair(again="", name=name, path=path):
-            log(f"spike: {name} without gifts, then with {SPIKE_GIFTS_PER_SECOND}/s" + again)
-            quiet = wrk(
-                port, path, SPIKE_SECONDS, label=f"spike {name} without gifts{again}", server_pid=server_pid
+            log(
+                f"spike: {name}, {SPIKE_ROUNDS} rounds without gifts and with {SPIKE_GIFTS_PER_SECOND}/s"
+                + again
             )
-            with stream, probe:
-                time.sleep(1)  # the stream is flowing before the measurement starts
-                spiked = wrk(
-                    port,
-                    path,
-                    SPIKE_SECONDS,
-                    warmup=False,
-                    label=f"spike {name} with gifts{again}",
-                    server_pid=server_pid,
-                )
-            return {"quiet": quiet, "spiked": spiked}
+            runs = {"quiet": [], "spiked": []}
+            get(port, path)
+            for n in range(SPIKE_ROUNDS):
+                order = ("quiet", "spiked") if n % 2 == 0 else ("spiked", "quiet")
+                for kind in order:
+                    label = f"spike {name} {'with' if kind == 'spiked' else 'without'} gifts {n + 1}{again}"
+                    if kind == "quiet":
+                        runs[kind].append(
+                            wrk(port, path, SPIKE_SECONDS, warmup=n == 0, label=label, server_pid=server_pid)
+                        )
+                        continue
+                    with stream, probe:
+                        time.sleep(1)  # the stream is flowing before the measurement starts
+                        runs[kind].append(
+                            wrk(port, path, SPIKE_SECONDS, warmup=False, label=label, server_pid=server_pid)
+                        )
+            return {kind: combine_runs(results) for kind, results in runs.items()}
 
         results[path] = {"name": name, **measure_pair(pair)}
     return {"pages": results, "stream": stream.summary(), "probe": probe.summary()}
@@ -991,6 +1001,19 @@ def webhook_db_counts(events, gifts_before):
         "gifts_expected_created": sum(1 for e in events if not e["precreated"]),
         "totals_mismatched": totals_mismatched,
     }
+
+
+def webhook_checks(hooks, hooks_db):
+    """The webhook run's rules of the money: (all HTTP 200, one processed event row per
+    event, one succeeded gift per event, stored project totals equal to a recount)."""
+    return (
+        hooks["statuses"] == {"200": WEBHOOK_DELIVERIES},
+        hooks_db["stripe_events"] == hooks_db["processed"] == hooks["distinct"] and hooks_db["failed"] == 0,
+        hooks_db["gifts"] == hooks_db["gift_sessions"] == hooks_db["gifts_succeeded"] == hooks["distinct"]
+        and hooks_db["gifts_created"] == hooks_db["gifts_expected_created"]
+        and hooks_db["amount_ok"],
+        hooks_db.get("totals_mismatched") in (0, None),
+    )
 
 
 def gift_count():
@@ -1202,16 +1225,32 @@ def main():  # noqa: C901
         weights = {path: page_weight(port, path) for _, path in public_pages}
         weights["/donate/"] = page_weight(port, "/donate/")
 
-        log("webhooks: preparing events")
-        active_ids = seed["active_project_ids"]
-        events = prepare_webhook_events(active_ids, rng)
-        gifts_before = gift_count()
-        log(f"webhooks: {WEBHOOK_DELIVERIES} deliveries of {len(events)} events, {WEBHOOK_SENDERS} senders")
-        with CpuWindow(server.process.pid) as window:
-            hooks = send_webhooks(port, events, rng)
-        hooks["other_cpu"] = window.other_percent
-        hooks_db = webhook_db_counts(events, gifts_before)
-        log(f"webhooks: {hooks['per_second']:.0f}/s, statuses {hooks['statuses']}, db {hooks_db}")
+        def measure_webhooks(again=""):
+            log("webhooks: preparing events" + again)
+            events = prepare_webhook_events(seed["active_project_ids"], rng)
+            gifts_before = gift_count()
+            wait_for_quiet(limit=30)
+            log(
+                f"webhooks: {WEBHOOK_DELIVERIES} deliveries of {len(events)} events, "
+                f"{WEBHOOK_SENDERS} senders"
+            )
+            with CpuWindow(server.process.pid) as window:
+                hooks = send_webhooks(port, events, rng)
+            hooks["other_cpu"], hooks["busy_cpu"] = window.other_percent, window.busy_percent
+            hooks_db = webhook_db_counts(events, gifts_before)
+            log(f"webhooks: {hooks['per_second']:.0f}/s, statuses {hooks['statuses']}, db {hooks_db}")
+            return hooks, hooks_db
+
+        # Like a page, a disturbed run is measured once more and the better one kept; but
+        # a run that broke a rule of the money (see webhook_checks) is always the one shown.
+        hooks, hooks_db = measure_webhooks()
+        if disturbance(hooks):
+            again, again_db = measure_webhooks(" again")
+            if all(webhook_checks(hooks, hooks_db)) and badness(again) < badness(hooks):
+                again["replaced"] = disturbance(hooks)
+                hooks, hooks_db = again, again_db
+            elif not all(webhook_checks(again, again_db)):
+                hooks, hooks_db = again, again_db
     finally:
         server.stop()
 
@@ -1288,23 +1327,15 @@ def report(data):  # noqa: C901
         row["bars"] = bars
 
     hooks["ratio"] = hooks["per_second"] / static_rps * 100
-    webhooks_ok = (
-        hooks["ratio"] >= WEBHOOK_MIN_RATIO,
-        hooks["statuses"] == {"200": WEBHOOK_DELIVERIES},
-        hooks_db["stripe_events"] == hooks_db["processed"] == hooks["distinct"],
-        hooks_db["failed"] == 0,
-        hooks_db["gifts"] == hooks_db["gift_sessions"] == hooks_db["gifts_succeeded"] == hooks["distinct"],
-        hooks_db["gifts_created"] == hooks_db["gifts_expected_created"],
-        hooks_db["amount_ok"],
-    )
+    all_200, one_event_each, one_gift_each, totals_true = webhook_checks(hooks, hooks_db)
     hook_bars = [
-        (f"≥{WEBHOOK_MIN_RATIO:g}% of static", webhooks_ok[0]),
-        ("all HTTP 200", webhooks_ok[1]),
-        ("1 event row each, processed", webhooks_ok[2] and webhooks_ok[3]),
-        ("1 gift per event", all(webhooks_ok[4:])),
+        (f"≥{WEBHOOK_MIN_RATIO:g}% of static", hooks["ratio"] >= WEBHOOK_MIN_RATIO),
+        ("all HTTP 200", all_200),
+        ("1 event row each, processed", one_event_each),
+        ("1 gift per event", one_gift_each),
     ]
     if hooks_db.get("totals_mismatched") is not None:
-        hook_bars.append(("stored project totals = recount", hooks_db["totals_mismatched"] == 0))
+        hook_bars.append(("stored project totals = recount", totals_true))
     # The giving spike: each cached page with gifts, against itself without them just before.
     spike = data["spike"]
     spike_rows = []
@@ -1525,8 +1556,10 @@ def report(data):  # noqa: C901
             for u, w in weights.items()
         )
         + ".",
-        f"Giving spike: for each cached page, {SPIKE_SECONDS} s of wrk without gifts, then {SPIKE_SECONDS} s "
-        f"while {SPIKE_SENDERS} senders posted signed checkout.session.completed webhooks at a steady "
+        f"Giving spike: for each cached page, {SPIKE_ROUNDS} rounds of {SPIKE_SECONDS} s of wrk without "
+        f"gifts and {SPIKE_SECONDS} s with them (in turn, the order alternating from round to round; each "
+        f"share is of the mean req/s of the two kinds), the gifts posted by {SPIKE_SENDERS} senders as "
+        f"signed checkout.session.completed webhooks at a steady "
         f"{SPIKE_GIFTS_PER_SECOND} per second, each completing a pending gift to a random active project "
         f"({stream['sent']:,} in {stream['seconds']:.0f} s: {stream['per_second']:.1f}/s; HTTP "
         + ", ".join(f"{k}: {v}" for k, v in sorted(stream["statuses"].items()))
@@ -1538,7 +1571,14 @@ def report(data):  # noqa: C901
         + ". A stored page may lag gifts by up to PAGE_CACHE_GIFTS_LAG_SECONDS "
         f"({data.get('gifts_lag', '2')} s, the server's setting), then one worker rebuilds it: "
         "each page is drawn about once per lag whatever the rate of gifts. Shares: "
-        + ", ".join(f"{row['name'].split(',')[0]} {row['share']:.0f}%" for row in spike_rows)
+        + ", ".join(
+            f"{row['name'].split(',')[0]} {row['share']:.0f}% ("
+            + "/".join(f"{q:.0f}" for q in spike["pages"][row["url"]]["quiet"]["runs"])
+            + " without, "
+            + "/".join(f"{q:.0f}" for q in spike["pages"][row["url"]]["spiked"]["runs"])
+            + " with)"
+            for row in spike_rows
+        )
         + (
             "; measured again because disturbed: "
             + ", ".join(p["name"] for p in spike["pages"].values() if p.get("replaced"))
@@ -1563,6 +1603,12 @@ def report(data):  # noqa: C901
             f"{hooks_db['totals_mismatched']}."
             if hooks_db.get("totals_mismatched") is not None
             else "."
+        )
+        + (
+            f" Measured again because the first run was disturbed ({hooks['replaced']}); the better "
+            "run is shown."
+            if hooks.get("replaced")
+            else ""
         ),
         "CPUs: "
         + (
