@@ -107,6 +107,9 @@ SPIKE_GIFTS_PER_SECOND = 10
 SPIKE_SENDERS = 16  # enough that answers slower than 1/rate s still leave the rate steady
 SPIKE_MIN_SHARE = 80.0  # % of the same cached page's req/s without gifts, measured just before
 SPIKE_MAX_DELAY_SECONDS = 5.0  # from a gift's webhook answered to the cached project page showing it
+# How often the probe looks for its gift: often enough to time a delay against 5 s, and
+# seldom enough that the looking (a cached page each time) is not a load of its own.
+PROBE_POLL_SECONDS = 0.1
 SPIKE_SECONDS = max(1, MEASURE_SECONDS * 3 // 10)
 # Rounds of (without gifts, with gifts), the order alternating: two short measurements
 # taken a minute apart on a shared machine differ by more than the stream costs.
@@ -823,7 +826,7 @@ class GiftStream:
 
 class GiftProbe:
     """While the spike runs, what a reader sees: one more gift to the probe project (which
-    the stream leaves alone), then its cached page fetched every 20 ms until it shows the
+    the stream leaves alone), then its cached page fetched every 100 ms until it shows the
     project's new total. The delay runs from the webhook's answer, when the gift is
     confirmed, to the first page that shows it."""
 
@@ -869,7 +872,7 @@ class GiftProbe:
                     if time.monotonic() - answered > 30:
                         self.delays.append(float("inf"))
                         break
-                    time.sleep(0.02)
+                    time.sleep(PROBE_POLL_SECONDS)
         finally:
             db.close()
 
@@ -1565,7 +1568,8 @@ def report(data):  # noqa: C901
         + ", ".join(f"{k}: {v}" for k, v in sorted(stream["statuses"].items()))
         + f"; {spike['db']['succeeded']:,} of their gifts succeeded in the database). Meanwhile a probe gave "
         f"to a project the stream left alone, and from the moment its webhook was answered fetched that "
-        f"project's cached page `{probe['path']}` every 20 ms until it showed the new total: "
+        f"project's cached page `{probe['path']}` every {PROBE_POLL_SECONDS * 1000:.0f} ms until it showed "
+        "the new total: "
         f"{len(delays)} probes, delays "
         + (f"median {statistics.median(delays):.2f} s, max {max_delay:.2f} s" if delays else "none measured")
         + ". A stored page may lag gifts by up to PAGE_CACHE_GIFTS_LAG_SECONDS "
