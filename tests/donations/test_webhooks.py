@@ -4,6 +4,7 @@ import json
 import time
 
 import pytest
+from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -541,6 +542,32 @@ def test_a_failing_handler_answers_500_and_keeps_the_event(failed_event):
     assert stored.attempts == 1
     assert "no general fund" in stored.last_error
     assert stored.processed_at is None
+    assert not Gift.objects.exists()
+
+
+def test_an_attempt_whose_outcome_cannot_be_saved_still_keeps_the_event(
+    post_event, project, stripe_event, monkeypatch
+):
+    # The event is stored and applied in one transaction; when even recording how the
+    # attempt ended fails, that transaction is undone, and the event must still be kept.
+    real_save = StripeEvent.save
+
+    def failing_save(self, *args, **kwargs):
+        if kwargs.get("update_fields"):
+            raise DatabaseError("the database went away")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(StripeEvent, "save", failing_save)
+    event = stripe_event(
+        "checkout_session_completed", id="cs_test_orphan", client_reference_id=None, metadata=MARKER
+    )
+
+    response = post_event(event)
+
+    assert response.status_code == 500
+    stored = StripeEvent.objects.get()
+    assert (stored.stripe_id, stored.status, stored.attempts) == (event["id"], StripeEvent.Status.FAILED, 1)
+    assert "the database went away" in stored.last_error
     assert not Gift.objects.exists()
 
 
