@@ -46,7 +46,7 @@ check: install
 ci:
 	bash .ci/run
 
-# Load test on this machine: PostgreSQL and Redis on 127.0.0.1, gunicorn, wrk; about 6 minutes.
+# Load test on this machine: PostgreSQL and Redis on 127.0.0.1, gunicorn, wrk; about 10 minutes.
 # `make bench SCALE=large`: 1,000,000 gifts and 2,000 stories, written to bench/results-large.md.
 # Prints one table and writes it to bench/results.md (see bench/run.py). Fails if a bar is missed.
 bench: install
