@@ -109,13 +109,15 @@ def process(event: StripeEvent) -> StripeEvent:
                 # that ends otherwise updates the row below, in the same transaction.
                 _begin_attempt(event)
                 new = StripeEvent.objects.insert_unless_stored(event)
+            processed_before = None
             if not new:
                 event = StripeEvent.objects.select_for_update().get(stripe_id=event.stripe_id)
                 if event.status in StripeEvent.FINAL_STATUSES:
                     return event
+                processed_before = event.processed_at
                 _begin_attempt(event)
-            as_stored = None if not new else _processing_state(event)
-            failure = _apply_stored(event)
+            as_stored = _processing_state(event) if new else None
+            failure = _apply_stored(event, processed_before)
             if _processing_state(event) != as_stored:
                 event.save(update_fields=PROCESSING_FIELDS)
     except Exception:
@@ -153,10 +155,11 @@ def _begin_attempt(event):
         event.status = StripeEvent.Status.PROCESSED  # unless the handler says otherwise
 
 
-def _apply_stored(event):
+def _apply_stored(event, processed_before):
     """Run the handler of a stored, locked event whose attempt began as "processed", and
     set its status from how it ended. A handler's exception is recorded on the event
-    (its changes undone) and returned, for process() to raise once that is committed."""
+    (its changes undone, its processed_at as before) and returned, for process() to
+    raise once that is committed."""
     if event.status != StripeEvent.Status.PROCESSED:
         return None
     try:
@@ -165,7 +168,7 @@ def _apply_stored(event):
         logger.exception("Stripe event %s (%s) failed", event.stripe_id, event.type)
         event.status = StripeEvent.Status.FAILED
         event.last_error = traceback.format_exc()[-4000:]
-        event.processed_at = None  # never applied
+        event.processed_at = processed_before
         return exc
     return None
 
