@@ -36,6 +36,7 @@ import queue
 import random
 import re
 import resource
+import runpy
 import secrets
 import shutil
 import signal
@@ -267,10 +268,7 @@ def collect_static():
 
 
 def production_worker_class():
-    match = re.search(r'^worker_class = "(\w+)"', (ROOT / "gunicorn.conf.py").read_text(), re.M)
-    if not match:
-        raise SystemExit("gunicorn.conf.py names no worker_class")
-    return match.group(1)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["worker_class"]
 
 
 def free_port():
