@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from markdownx.models import MarkdownxField
 
 from podari.content import ChildPhotoConsent, GalleryPhoto, PullQuote
+from podari.db import insert_unless_exists
 from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
@@ -351,6 +352,12 @@ class GiftQuerySet(models.QuerySet):
 
     def public_donors(self):
         return self.counted().filter(show_name_publicly=True).exclude(donor_name="")
+
+    def locked_for_change(self):
+        """Gifts read under their row lock, to be changed and saved. The project's title
+        comes along in the same query (its row is neither read whole nor locked): the
+        audit-log entry of the save names the gift by it."""
+        return self.select_for_update(of=("self",)).annotate(locked_project_title=F("project__title"))
 
 
 class Gift(models.Model):
@@ -801,9 +808,14 @@ def _audit_update(model, old, new, update_fields):
     if auditlog_disabled.get() or not auditlog.contains(model):
         return
     if not Gift._meta.get_field("project").is_cached(new):
-        # The entry names the gift by its project (str(gift)), which needs only the title.
+        # The entry names the gift by its project (str(gift)), which needs only the title:
+        # read with the locked row when it was (Gift.objects.locked_for_change()).
         new = copy.copy(new)
-        new.project = Project.objects.only("title").get(pk=new.project_id)
+        title = getattr(old, "locked_project_title", None) if old.project_id == new.project_id else None
+        if title is None:
+            new.project = Project.objects.only("title").get(pk=new.project_id)
+        else:
+            new.project = Project.from_db(old._state.db, ["id", "title"], [new.project_id, title])
     _create_log_entry(
         action=LogEntry.Action.UPDATE,
         instance=new,
@@ -1012,33 +1024,10 @@ class RecurringGift(models.Model):
 class StripeEventQuerySet(models.QuerySet):
     def insert_unless_stored(self, event):
         """Insert a new event unless one with its Stripe id is stored. True when this
-        inserted it (event.pk is then set).
-
-        One statement, INSERT ... ON CONFLICT DO NOTHING RETURNING: a second delivery of
-        the event, even at the same moment, waits on the unique Stripe id until the
-        first one's transaction ends, then inserts nothing. (bulk_create's
-        ignore_conflicts cannot tell which happened; a savepoint around save() could,
-        at two more statements on every delivery.)
-        """
-        connection = transaction.get_connection(self.db)
-        quote = connection.ops.quote_name
-        fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
-        values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-        # Names from the model's own meta, quoted; every value is a bound parameter.
-        table, columns = quote(self.model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-        sql = (
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
-            f"ON CONFLICT ({quote('stripe_id')}) DO NOTHING RETURNING {quote(self.model._meta.pk.column)}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            row = cursor.fetchone()
-        if row is None:
-            return False
-        event.pk = row[0]
-        event._state.adding = False
-        event._state.db = self.db
-        return True
+        inserted it (event.pk is then set). A second delivery of the event, even at the
+        same moment, waits on the unique Stripe id until the first one's transaction
+        ends, then inserts nothing (see insert_unless_exists)."""
+        return insert_unless_exists(event, "stripe_id")
 
 
 class StripeEvent(models.Model):

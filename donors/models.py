@@ -1,11 +1,11 @@
-import contextlib
 import uuid
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from donations.models import Donor, Gift
+from podari.db import insert_unless_exists
 from stories.models import Story
 
 
@@ -15,15 +15,10 @@ class EmailQuerySet(models.QuerySet):
 
         The row with its unique key is the decision: a second call with the same key (a
         replayed webhook, a command run twice) finds it and sends nothing. Returns the new
-        email, or None when it was decided before.
+        email, or None when it was decided before. One INSERT, in a transaction or alone.
         """
-        # Alone, the INSERT commits by itself; in a transaction, a savepoint keeps a
-        # repeat's error from spoiling it.
-        in_transaction = transaction.get_connection().in_atomic_block
-        try:
-            with transaction.atomic() if in_transaction else contextlib.nullcontext():
-                email = self.create(kind=kind, key=key, to=to, **fields)
-        except IntegrityError:
+        email = self.model(kind=kind, key=key, to=to, **fields)
+        if not insert_unless_exists(email, "key"):
             return None
         email.send_after_commit()
         return email
