@@ -353,12 +353,6 @@ class GiftQuerySet(models.QuerySet):
     def public_donors(self):
         return self.counted().filter(show_name_publicly=True).exclude(donor_name="")
 
-    def locked_for_change(self):
-        """Gifts read under their row lock, to be changed and saved. The project's title
-        comes along in the same query (its row is neither read whole nor locked): the
-        audit-log entry of the save names the gift by it."""
-        return self.select_for_update(of=("self",)).annotate(locked_project_title=F("project__title"))
-
 
 class Gift(models.Model):
     """One gift, recorded first when the donor submits the form, then settled by Stripe's webhooks."""
@@ -808,14 +802,9 @@ def _audit_update(model, old, new, update_fields):
     if auditlog_disabled.get() or not auditlog.contains(model):
         return
     if not Gift._meta.get_field("project").is_cached(new):
-        # The entry names the gift by its project (str(gift)), which needs only the title:
-        # read with the locked row when it was (Gift.objects.locked_for_change()).
+        # The entry names the gift by its project (str(gift)), which needs only the title.
         new = copy.copy(new)
-        title = getattr(old, "locked_project_title", None) if old.project_id == new.project_id else None
-        if title is None:
-            new.project = Project.objects.only("title").get(pk=new.project_id)
-        else:
-            new.project = Project.from_db(old._state.db, ["id", "title"], [new.project_id, title])
+        new.project = Project.objects.only("title").get(pk=new.project_id)
     _create_log_entry(
         action=LogEntry.Action.UPDATE,
         instance=new,

@@ -284,7 +284,7 @@ def _check_session_is_ours(session):
 
 
 def _locked_gift_for_session(session):
-    gifts = Gift.objects.locked_for_change()
+    gifts = Gift.objects.select_for_update()
     gift = unique_row(gifts.filter(stripe_checkout_session_id=session["id"]))
     if gift is None and _has_site_marker(session):
         public_id = _uuid(_metadata(session).get("gift_public_id"))
@@ -299,7 +299,7 @@ def _locked_gift_for_session(session):
 def _locked_gift_for_charge(charge_like):
     """The gift a charge, refund or dispute is about: by payment intent or charge id,
     or by this site's marker and the gift's public id. Never by anything else."""
-    gifts = Gift.objects.locked_for_change()
+    gifts = Gift.objects.select_for_update()
     payment_intent_id = _payment_intent_id(charge_like)
     if payment_intent_id:
         gift = unique_row(gifts.filter(stripe_payment_intent_id=payment_intent_id))
@@ -729,7 +729,7 @@ def _invoice_payment_intent(invoice):
 
 
 def _locked_gift_for_invoice(invoice, recurring, metadata):
-    gifts = Gift.objects.locked_for_change()
+    gifts = Gift.objects.select_for_update()
     gift = unique_row(gifts.filter(stripe_invoice_id=invoice["id"]))
     if gift is not None:
         return _remember_locked(gift)
