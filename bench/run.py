@@ -1037,8 +1037,11 @@ def combine_webhook_rounds(rounds):
         "other_cpu": statistics.mean(h["other_cpu"] for h in runs),
         "busy_cpu": min(h["busy_cpu"] for h in runs),
     }
-    summed = ("stripe_events", "processed", "failed", "gifts", "gift_sessions", "gifts_succeeded")
-    db = {key: sum(c[key] for c in counts) for key in (*summed, "gifts_created", "gifts_expected_created")}
+    summed = (
+        *("stripe_events", "processed", "failed", "gifts", "gift_sessions", "gifts_succeeded"),
+        *("gifts_created", "gifts_expected_created"),
+    )
+    db = {key: sum(c[key] for c in counts) for key in summed}
     mismatched = [c["totals_mismatched"] for c in counts]
     db.update(
         failed_any=max(c["failed_any"] for c in counts),

@@ -11,8 +11,7 @@ def insert_unless_exists(instance, unique_field):
     a second insert of the same value, even at the same moment, waits on the unique
     index until the first one's transaction ends, then inserts nothing. (bulk_create's
     ignore_conflicts cannot tell which happened; a savepoint around save() could, at two
-    more statements; and outside a transaction an IntegrityError would be logged by
-    nobody but cost as much.)
+    more statements.)
     """
     model = type(instance)
     using = router.db_for_write(model, instance=instance)
