@@ -888,8 +888,16 @@ class Donor(models.Model):
         email = cls.normalize_email(email)
         if not email:
             return None
-        donor, _ = cls.objects.get_or_create(email=email, defaults={"name": name or ""})
-        return donor
+        try:
+            return cls.objects.get(email=email)
+        except cls.DoesNotExist:
+            pass
+        # Without get_or_create's savepoint: a donor whose two gifts arrive at the same
+        # moment is inserted once, and the other insert finds the first one's row.
+        donor = cls(email=email, name=name or "")
+        if insert_unless_exists(donor, "email"):
+            return donor
+        return cls.objects.get(email=email)
 
     def give_impact_consent(self):
         """The donor ticked "email me stories". A later gift without the tick never
@@ -1017,6 +1025,23 @@ class StripeEventQuerySet(models.QuerySet):
         same moment, waits on the unique Stripe id until the first one's transaction
         ends, then inserts nothing (see insert_unless_exists)."""
         return insert_unless_exists(event, "stripe_id")
+
+    def any_waiting_for(self, payment_intent_id):
+        """Whether a refund or dispute of this payment is stored, waiting for its gift.
+
+        Asked on every payment and almost always answered no, so it is one plain
+        statement: building exists() through the ORM cost more than running it."""
+        meta = self.model._meta
+        connection = transaction.get_connection(self.db)
+        quote = connection.ops.quote_name
+        column = meta.get_field("payment_intent_id").column
+        sql = (
+            f"SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608 (names from the model's meta)
+            f"WHERE {quote(column)} = %s AND {quote(meta.get_field('status').column)} = %s LIMIT 1"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [payment_intent_id, self.model.Status.UNMATCHED.value])
+            return cursor.fetchone() is not None
 
 
 class StripeEvent(models.Model):

@@ -41,6 +41,10 @@ class InvalidEvent(Exception):
 MAX_JSON_DEPTH = 64
 
 
+# A handler raises these two before it changes anything, so nothing needs undoing and
+# the event's outcome is recorded in the same transaction (see _apply).
+
+
 class NotThisSites(Exception):
     """The event is about money this site did not ask for (a ticket sale, another
     tool's subscription, the other mode's key). It is stored and never applied."""
@@ -99,8 +103,9 @@ def receive(payload: bytes, signature_header) -> StripeEvent:
 
 def process(event: StripeEvent) -> StripeEvent:
     """Store a received event (once) and apply it unless it already was; or apply a
-    stored one again (a replay). Re-raises a handler's exception after recording it on
-    the stored event, so the caller can answer 5xx and Stripe retries."""
+    stored one again (a replay). A handler's exception undoes the whole transaction;
+    it is then recorded on the stored event and re-raised, so the caller can answer 5xx
+    and Stripe retries."""
     try:
         with transaction.atomic():
             new = event.pk is None
@@ -109,25 +114,22 @@ def process(event: StripeEvent) -> StripeEvent:
                 # that ends otherwise updates the row below, in the same transaction.
                 _begin_attempt(event)
                 new = StripeEvent.objects.insert_unless_stored(event)
-            processed_before = None
             if not new:
                 event = StripeEvent.objects.select_for_update().get(stripe_id=event.stripe_id)
                 if event.status in StripeEvent.FINAL_STATUSES:
                     return event
-                processed_before = event.processed_at
                 _begin_attempt(event)
             as_stored = _processing_state(event) if new else None
-            failure = _apply_stored(event, processed_before)
+            if event.status == StripeEvent.Status.PROCESSED:
+                _apply(HANDLERS[event.type], event)
             if _processing_state(event) != as_stored:
                 event.save(update_fields=PROCESSING_FIELDS)
     except Exception:
-        # Not even the failure could be recorded (the database went away): keep the
-        # event if at all possible, and answer 5xx all the same.
+        # Everything the attempt did is undone (the event's row too, if it was new):
+        # record the failure on its own, keeping the event for replay.
         logger.exception("Stripe event %s (%s) failed", event.stripe_id, event.type)
         _store_failure(event, traceback.format_exc())
         raise
-    if failure is not None:
-        raise failure
     return event
 
 
@@ -155,30 +157,13 @@ def _begin_attempt(event):
         event.status = StripeEvent.Status.PROCESSED  # unless the handler says otherwise
 
 
-def _apply_stored(event, processed_before):
-    """Run the handler of a stored, locked event whose attempt began as "processed", and
-    set its status from how it ended. A handler's exception is recorded on the event
-    (its changes undone, its processed_at as before) and returned, for process() to
-    raise once that is committed."""
-    if event.status != StripeEvent.Status.PROCESSED:
-        return None
-    try:
-        _apply(HANDLERS[event.type], event)
-    except Exception as exc:
-        logger.exception("Stripe event %s (%s) failed", event.stripe_id, event.type)
-        event.status = StripeEvent.Status.FAILED
-        event.last_error = traceback.format_exc()[-4000:]
-        event.processed_at = processed_before
-        return exc
-    return None
-
-
 def _processing_state(event):
     return tuple(getattr(event, name) for name in PROCESSING_FIELDS)
 
 
 def _store_failure(event, error):
-    """Record a failed attempt on the event's row, storing the event first if it is not."""
+    """Record a failed attempt on the event's row, storing the event first if it is not.
+    Its processed_at stays that of the last attempt that succeeded."""
     StripeEvent.objects.bulk_create(
         [
             StripeEvent(
@@ -198,6 +183,7 @@ def _store_failure(event, error):
         status=StripeEvent.Status.FAILED,
         attempts=F("attempts") + 1,
         last_error=error[-4000:],
+        note="",
     )
 
 
@@ -210,11 +196,11 @@ def _mode(livemode):
 
 
 def _apply(handler, event):
-    """Run the handler and set the event's status from how it ended."""
+    """Run the handler and set the event's status from how it ended. Any exception but
+    NotThisSites and WaitingForGift (raised before the handler changes anything) leaves
+    through the caller's transaction, which undoes all of it: no savepoint is needed."""
     try:
-        # A savepoint, so a handler that gave up half-way leaves nothing behind.
-        with transaction.atomic():
-            handler(event.data_object, event)
+        handler(event.data_object, event)
     except NotThisSites as exc:
         event.status = StripeEvent.Status.SKIPPED
         event.note = str(exc)[:500]
@@ -228,15 +214,11 @@ def _apply(handler, event):
 
 def _apply_waiting_events(payment_intent_id):
     """Apply refunds and disputes that arrived before this payment was recorded."""
-    if not payment_intent_id:
+    if not payment_intent_id or not StripeEvent.objects.any_waiting_for(payment_intent_id):
         return
-    waiting = StripeEvent.objects.filter(
+    waiting = StripeEvent.objects.select_for_update().filter(
         payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED
-    )
-    # Almost always none: asked first, with the cheaper query.
-    if not waiting.exists():
-        return
-    waiting = waiting.select_for_update().order_by()  # sorted below
+    ).order_by()  # sorted below
     for event in sorted(waiting, key=lambda e: (e.created, e.pk)):
         _apply(HANDLERS[event.type], event)
         event.attempts += 1

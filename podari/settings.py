@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Serves anonymous readers before sessions or CSRF are touched; see podari/page_cache.py.
     "podari.page_cache.PublicPageCacheMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "podari.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -549,7 +549,8 @@ def test_an_attempt_whose_outcome_cannot_be_saved_still_keeps_the_event(
     post_event, project, stripe_event, monkeypatch
 ):
     # The event is stored and applied in one transaction; when even recording how the
-    # attempt ended fails, that transaction is undone, and the event must still be kept.
+    # attempt ended (here: skipped, not this site's) fails, that transaction is undone,
+    # and the event must still be kept.
     real_save = StripeEvent.save
 
     def failing_save(self, *args, **kwargs):
@@ -559,7 +560,7 @@ def test_an_attempt_whose_outcome_cannot_be_saved_still_keeps_the_event(
 
     monkeypatch.setattr(StripeEvent, "save", failing_save)
     event = stripe_event(
-        "checkout_session_completed", id="cs_test_orphan", client_reference_id=None, metadata=MARKER
+        "checkout_session_completed", id="cs_test_orphan", client_reference_id=None, metadata={}
     )
 
     response = post_event(event)

@@ -22,6 +22,15 @@ def test_public_pages_send_a_strict_content_security_policy(client, story_url):
     assert "https://checkout.stripe.com" in directives["form-action"]
 
 
+def test_the_webhooks_plain_text_answer_carries_no_policy(post_event, story_url, client):
+    # Stripe reads a status, not a page: the policy (and its cost) is for pages only.
+    response = post_event({"id": "evt_test_headers", "type": "customer.created", "data": {"object": {}}})
+
+    assert response.status_code == 200
+    assert "Content-Security-Policy" not in response.headers
+    assert "Content-Security-Policy" in client.get(story_url).headers
+
+
 def test_public_pages_forbid_sniffing_framing_and_leaky_referrers(client, story_url):
     response = client.get(story_url)
 
