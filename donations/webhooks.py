@@ -216,11 +216,11 @@ def _apply_waiting_events(payment_intent_id):
     """Apply refunds and disputes that arrived before this payment was recorded."""
     if not payment_intent_id or not StripeEvent.objects.any_waiting_for(payment_intent_id):
         return
-    waiting = (
-        StripeEvent.objects.select_for_update()
-        .filter(payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED)
-        .order_by()
-    )  # sorted below
+    waiting = StripeEvent.objects.select_for_update().filter(
+        payment_intent_id=payment_intent_id, status=StripeEvent.Status.UNMATCHED
+    )
+    # Applied in Stripe's order (sorted below), not the table's order of arrival.
+    waiting = waiting.order_by()
     for event in sorted(waiting, key=lambda e: (e.created, e.pk)):
         _apply(HANDLERS[event.type], event)
         event.attempts += 1
