@@ -572,17 +572,17 @@ class Gift(models.Model):
         return written
 
     def _send_money_signals(self, before_row, after_row):
-        """Tell listeners (receipts) once the change is committed: the gift first became
-        paid, or more of it was refunded. Compared on database rows under the lock, so a
-        gift saved twice, or by two webhooks at once, is announced once."""
+        """Tell listeners (receipts), in this transaction: the gift first became paid, or
+        more of it was refunded. Compared on database rows under the lock, so a gift
+        saved twice, or by two webhooks at once, is announced once."""
         from donations import signals
 
         was_paid = before_row is not None and before_row["status"] in self.PAID_STATUSES
         if after_row["status"] in self.PAID_STATUSES and not was_paid:
-            transaction.on_commit(lambda: signals.gift_paid.send(sender=Gift, gift=self))
+            signals.gift_paid.send(sender=Gift, gift=self)
         refunded_before = before_row["amount_refunded_minor"] if before_row else 0
         if after_row["amount_refunded_minor"] > refunded_before:
-            transaction.on_commit(lambda: signals.gift_refunded.send(sender=Gift, gift=self))
+            signals.gift_refunded.send(sender=Gift, gift=self)
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():

@@ -1,7 +1,12 @@
 """Signals other parts of the site listen to (receipts, failed-payment emails).
 
-Each is sent from ``transaction.on_commit``, so a listener only ever sees
-money that was actually recorded.
+Each is sent inside the transaction that records the change, under the row's
+lock, so what a listener writes to the database (an email to send and the task
+that sends it) commits with the money or is undone with it: no crash between
+the two can leave a paid gift without its receipt. An error in a listener
+undoes the whole change (a webhook then answers 500 and Stripe sends the event
+again). A listener leaves anything outside the database, such as sending mail,
+to ``transaction.on_commit``.
 """
 
 from django.dispatch import Signal

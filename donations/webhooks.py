@@ -831,9 +831,7 @@ def invoice_payment_failed(invoice, event):
         return
     if recurring.set_state(as_of=event.created, status=RecurringGift.Status.PAST_DUE):
         recurring.save()
-        transaction.on_commit(
-            lambda: signals.payment_failed.send(sender=RecurringGift, recurring_gift=recurring)
-        )
+        signals.payment_failed.send(sender=RecurringGift, recurring_gift=recurring)
 
 
 CANCELLATION_REASONS = {

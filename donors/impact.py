@@ -8,7 +8,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from donations.models import Donor, Gift
-from donors.models import Email, StoryAnnouncement, enqueue_after_commit
+from donors.models import Email, StoryAnnouncement, enqueue_after_commit, enqueue_on_commit
 from stories.models import Story
 
 
@@ -89,7 +89,7 @@ def announce_after_commit(story):
         if not task.get_backend().supports_defer:
             return
         task = task.using(run_after=story.publish_at)
-    transaction.on_commit(lambda: task.enqueue(story_id))
+    enqueue_on_commit(task, story_id)
 
 
 def announce_due():

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 
 from donations.models import Donor, Gift
 from podari.db import insert_unless_exists
@@ -15,12 +16,12 @@ class EmailQuerySet(models.QuerySet):
 
         The row with its unique key is the decision: a second call with the same key (a
         replayed webhook, a command run twice) finds it and sends nothing. Returns the new
-        email, or None when it was decided before. One INSERT, in a transaction or alone.
+        email, or None when it was decided before. In a transaction or alone.
         """
         email = self.model(kind=kind, key=key, to=to, **fields)
         if not insert_unless_exists(email, "key"):
             return None
-        email.send_after_commit()
+        enqueue_after_commit([email.pk])
         return email
 
     def for_story(self, story):
@@ -76,16 +77,28 @@ class Email(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} to {self.to}"
 
-    def send_after_commit(self):
-        enqueue_after_commit([self.pk])
-
 
 def enqueue_after_commit(email_ids):
     """One task sends these emails once the transaction that decided them has committed."""
     from donors.tasks import send_emails
 
     if email_ids:
-        transaction.on_commit(lambda: send_emails.enqueue(list(email_ids)))
+        enqueue_on_commit(send_emails, list(email_ids))
+
+
+def enqueue_on_commit(task, *args):
+    """Have `task` run with `args` if, and once, the current transaction commits.
+
+    The database backend (production's) stores a task as a row: written in this
+    transaction, it commits with the rows the task will read or is undone with them, so
+    a worker that dies just after the commit cannot lose it, and there is no second
+    commit to wait for. Other backends live outside the database (the immediate one
+    runs the task at once), so they are called after the commit.
+    """
+    if isinstance(task.get_backend(), DatabaseBackend):
+        task.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task.enqueue(*args))
 
 
 class SignInLink(models.Model):

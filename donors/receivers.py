@@ -1,9 +1,10 @@
-"""Emails decided when money changes or a story goes live (all sent from tasks after commit)."""
+"""Emails decided when money changes or a story goes live, all sent from tasks after commit.
 
-import functools
-import logging
+The money signals arrive inside the transaction that records the change (see
+donations/signals.py), so an email decided here is stored with the money, or not at
+all: an error here undoes the change, and the webhook's event is tried again.
+"""
 
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -13,38 +14,22 @@ from donors import impact
 from donors.models import Email, StoryAnnouncement
 from stories.models import Story
 
-logger = logging.getLogger(__name__)
-
-
-def never_raises(receiver_function):
-    """These run after the money was committed: a failure here is logged, and must never
-    turn the webhook's answer into an error (Stripe would retry an event already applied)."""
-
-    @functools.wraps(receiver_function)
-    def wrapped(*args, **kwargs):
-        try:
-            receiver_function(*args, **kwargs)
-        except Exception:
-            logger.exception("Could not queue the email of %s", receiver_function.__name__)
-
-    return wrapped
-
 
 @receiver(gift_paid, dispatch_uid="donors-receipt")
-@never_raises
 def send_receipt(sender, gift, **kwargs):
     """One receipt per paid gift, whatever number of times Stripe's events say so."""
     if gift.donor_id:
         # Tied to its donor already (webhooks do it): the email is the only write.
         _queue_receipt(gift, gift.donor)
         return
-    with transaction.atomic():
-        donor = Donor.for_email(gift.donor_email, name=gift.donor_name)
-        if donor is None:
-            return  # no address to send it to (an offline gift recorded without one)
-        # Tie the gift to its donor, so "Manage my giving" and impact emails find it.
-        Gift.objects.filter(pk=gift.pk, donor__isnull=True).update(donor=donor)
-        _queue_receipt(gift, donor)
+    donor = Donor.for_email(gift.donor_email, name=gift.donor_name)
+    if donor is None:
+        return  # no address to send it to (an offline gift recorded without one)
+    # Tie the gift to its donor, so "Manage my giving" and impact emails find it; the
+    # instance too, so that saving it again in this transaction keeps the tie.
+    Gift.objects.filter(pk=gift.pk, donor__isnull=True).update(donor=donor)
+    gift.donor = donor
+    _queue_receipt(gift, donor)
 
 
 def _queue_receipt(gift, donor):
@@ -58,7 +43,6 @@ def _queue_receipt(gift, donor):
 
 
 @receiver(gift_refunded, dispatch_uid="donors-refund")
-@never_raises
 def send_refund_confirmation(sender, gift, **kwargs):
     to = gift.donor_email or (gift.donor.email if gift.donor_id else "")
     if not to:
@@ -75,7 +59,6 @@ def send_refund_confirmation(sender, gift, **kwargs):
 
 
 @receiver(payment_failed, dispatch_uid="donors-payment-failed")
-@never_raises
 def send_update_your_card(sender, recurring_gift, **kwargs):
     donor = recurring_gift.donor
     if donor is None:

@@ -2,9 +2,11 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError
 from django.urls import reverse
 
-from donations.models import Gift
+from donations.models import Gift, Project, StripeEvent
+from donors import models as donor_models
 from donors.models import Email
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +109,56 @@ def test_no_receipt_before_the_transaction_commits(
         pay(post_event, stripe_event, pending)
     assert mailoutbox == []
     assert callbacks  # waiting for the commit
+
+
+def test_a_receipt_that_cannot_be_stored_undoes_the_payment_until_stripe_sends_it_again(
+    pending, post_event, stripe_event, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
+):
+    # The receipt is decided in the payment's own transaction: a gift is never left
+    # paid with no receipt on its way.
+    real_insert = donor_models.insert_unless_exists
+
+    def database_fails_once(instance, field):
+        monkeypatch.setattr(donor_models, "insert_unless_exists", real_insert)
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(donor_models, "insert_unless_exists", database_fails_once)
+    completed = stripe_event("checkout_session_completed", gift=pending)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(completed).status_code == 500
+    pending.refresh_from_db()
+    assert pending.status == Gift.Status.PENDING
+    assert Project.objects.get(pk=pending.project_id).raised_minor == 0
+    assert StripeEvent.objects.get().status == StripeEvent.Status.FAILED
+    assert mailoutbox == [] and not Email.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(post_event, stripe_event, pending)  # Stripe's retry
+
+    assert Gift.objects.get(pk=pending.pk).status == Gift.Status.SUCCEEDED
+    assert [m.to for m in mailoutbox] == [["ada@example.com"]]
+
+
+def test_the_database_backend_stores_the_receipts_task_with_the_payment(
+    settings, pending, post_event, stripe_event, django_capture_on_commit_callbacks, mailoutbox
+):
+    # Production's backend keeps its tasks in the database: the task row commits with the
+    # payment, so no crash after the commit can leave the receipt waiting for nothing.
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+    with django_capture_on_commit_callbacks(execute=False):
+        pay(post_event, stripe_event, pending)  # committed, but nothing run after the commit
+
+    receipt = Email.objects.get(kind=Email.Kind.RECEIPT)
+    [task] = DBTaskResult.objects.all()
+    assert (task.task_path, task.args_kwargs) == (
+        "donors.tasks.send_emails",
+        {"args": [[receipt.pk]], "kwargs": {}},
+    )
+    assert mailoutbox == [] and receipt.status == Email.Status.PENDING
 
 
 def test_a_receipt_that_fails_is_tried_again_and_sent_once(
@@ -254,7 +306,9 @@ def test_the_database_backend_sends_the_receipt_when_the_worker_runs(
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     settings.EMAIL_RETRY_DELAYS = [0]
     gift = paid_gift(project, make_donor("ada@example.com"))
-    gift_paid.send(sender=Gift, gift=gift)  # as the webhook does after its commit
+    Email.objects.all().delete()  # the fixture's own receipt, to decide it below as a webhook does
+    DBTaskResult.objects.all().delete()
+    gift_paid.send(sender=Gift, gift=gift)
 
     assert mailoutbox == []
     assert DBTaskResult.objects.count() == 1

@@ -71,7 +71,7 @@ def test_a_dry_run_sends_nothing_and_a_second_run_sends_no_second_statement(
 ):
     dry = run(django_capture_on_commit_callbacks, "--year", "2026", "--dry-run")
     assert "1 donor(s) would be sent a 2026 statement" in dry
-    assert mailoutbox == [] and not Email.objects.exists()
+    assert mailoutbox == [] and not Email.objects.filter(kind=Email.Kind.STATEMENT).exists()
 
     run(django_capture_on_commit_callbacks, "--year", "2026")
     again = run(django_capture_on_commit_callbacks, "--year", "2026")
