@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Sum
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -18,8 +17,9 @@ from donations.models import (
     RecurringGift,
     StripeEvent,
 )
-from donations.money import format_money, parse_major_amount, to_major
+from donations.money import format_money, format_signed_money, parse_major_amount, to_major
 from donors.actions import resend_receipts
+from ledger import figures, services
 from ledger.admin import GiftCsvExportMixin
 from ledger.figures import ProjectLedger
 from podari.gallery_admin import GalleryInline, OptionalInlineFormSet
@@ -217,10 +217,11 @@ class MoveGiftsForm(forms.Form):
     )
 
 
-# Stripe's record of the money: shown, never edited here.
+# Stripe's record of the money, and the ledger's: shown, never edited here.
 STRIPE_FIELDS = [
-    "public_id", "project", "source", "amount", "fee_covered", "refunded", "held_by_dispute", "status",
-    "dispute_status", "frequency", "recurring_gift", "livemode", "stripe_checkout_session_id",
+    "public_id", "project", "source", "amount", "fee_covered", "refunded", "held_by_dispute",
+    "lost_to_dispute", "counts_for", "ledger_entries", "status", "dispute_status", "frequency",
+    "recurring_gift", "livemode", "stripe_checkout_session_id",
     "stripe_payment_intent_id", "stripe_charge_id", "stripe_invoice_id", "stripe_dispute_id", "paid_at",
     "created_at", "updated_at",
 ]  # fmt: skip
@@ -309,17 +310,41 @@ class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
         ]
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
+    def _money(self, gift):
+        if not hasattr(gift, "money"):
+            gift.money = figures.gift_money(gift)
+        return gift.money
+
     @admin.display(description="fee covered by the donor (not counted)")
     def fee_covered(self, gift):
-        return format_money(gift.fee_covered_minor, gift.currency)
+        return self._money(gift).money("covered_fee")
 
-    @admin.display(description="refunded")
+    @admin.display(description="refunded (gift and covered fee)")
     def refunded(self, gift):
-        return format_money(gift.amount_refunded_minor, gift.currency)
+        return self._money(gift).money("refunded")
 
     @admin.display(description="held by a dispute")
     def held_by_dispute(self, gift):
-        return format_money(gift.amount_disputed_minor, gift.currency)
+        return self._money(gift).money("held")
+
+    @admin.display(description="lost to a dispute")
+    def lost_to_dispute(self, gift):
+        return self._money(gift).money("lost")
+
+    @admin.display(description="counts for its project now")
+    def counts_for(self, gift):
+        return self._money(gift).money("net")
+
+    @admin.display(description="ledger entries")
+    def ledger_entries(self, gift):
+        lines = [
+            f"{timezone.localtime(e.occurred_at):%Y-%m-%d %H:%M} {e.get_kind_display()} "
+            f"({e.get_account_display().lower()}, {e.project}): "
+            f"{format_signed_money(e.amount_minor, e.currency)} — {e.get_source_display()}"
+            f"{' ' + e.stripe_event_id if e.stripe_event_id else ''}"
+            for e in gift.entries.select_related("project").order_by("occurred_at", "pk")
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
     @admin.action(description="Move to another project…", permissions=["change"])
     def move_to_another_project(self, request, queryset):
@@ -329,7 +354,9 @@ class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
                 to_project = form.cleaned_data["to_project"]
                 moved = 0
                 for gift in queryset:
-                    if gift.move_to(to_project, by=request.user, reason=form.cleaned_data["reason"]):
+                    if services.move_gift(
+                        gift, to_project, by=request.user, reason=form.cleaned_data["reason"]
+                    ):
                         moved += 1
                 self.message_user(request, f"Moved {moved} gift(s) to {to_project}.", messages.SUCCESS)
                 return None
@@ -352,21 +379,8 @@ class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
-            # Money that arrived: pending, failed and abandoned checkouts never paid anything.
-            totals = (
-                changelist.queryset.filter(status__in=Gift.PAID_STATUSES)
-                .order_by()
-                .values("currency")
-                .annotate(gross=Sum("amount_minor"), refunded=Sum("amount_refunded_minor"))
-            )
-            response.context_data["filtered_totals"] = [
-                {
-                    "currency": row["currency"].upper(),
-                    "gross": format_money(row["gross"], row["currency"]),
-                    "net": format_money(row["gross"] - row["refunded"], row["currency"]),
-                }
-                for row in totals
-            ]
+            # Money that arrived, from the ledger: checkouts never paid have no entries.
+            response.context_data["filtered_totals"] = figures.totals_of(changelist.queryset)
         return response
 
 

@@ -5,4 +5,7 @@ class DonationsConfig(AppConfig):
     name = "donations"
 
     def ready(self):
-        from donations import checks  # noqa: F401  (registers system checks)
+        from donations import (
+            checks,  # noqa: F401  (registers system checks)
+            handlers,  # noqa: F401  (registers the webhook handlers)
+        )

@@ -1,7 +1,7 @@
+import contextvars
 import copy
-import datetime
-import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from auditlog.context import auditlog_disabled, disable_auditlog
@@ -29,6 +29,38 @@ def key_livemode():
     return settings.STRIPE_LIVEMODE
 
 
+# Stored sums of ledger entries, written only by ledger.services (inside
+# money_writes()), in the same transaction as the entries that move them.
+GIFT_STORED_SUMS = frozenset({"net_minor"})
+PROJECT_STORED_SUMS = frozenset({"raised_minor", "gift_count"})
+
+_money_writes = contextvars.ContextVar("money_writes", default=False)
+
+
+class MoneyWriteOutsideLedger(Exception):
+    """A stored sum of the ledger was about to be written by something else than
+    ledger.services: the ledger's entries would no longer add up to it."""
+
+
+@contextmanager
+def money_writes():
+    """Let the ledger's services write stored sums (and nothing else may)."""
+    token = _money_writes.set(True)
+    try:
+        yield
+    finally:
+        _money_writes.reset(token)
+
+
+def refuse_stored_sums(fields, stored):
+    touched = stored.intersection(fields)
+    if touched and not _money_writes.get():
+        raise MoneyWriteOutsideLedger(
+            f"{', '.join(sorted(touched))} change only with the ledger entries that make them "
+            "(ledger.services), never by update() or save()."
+        )
+
+
 class ProjectQuerySet(models.QuerySet):
     def accepting_gifts(self):
         return self.exclude(status=Project.Status.CLOSED)
@@ -43,6 +75,7 @@ class ProjectQuerySet(models.QuerySet):
         building it through the ORM (an update() with F() expressions) cost about eight
         times as much as running it.
         """
+        refuse_stored_sums({"raised_minor"}, PROJECT_STORED_SUMS)
         meta = self.model._meta
         connection = transaction.get_connection(self.db)
         quote = connection.ops.quote_name
@@ -91,37 +124,39 @@ class ProjectQuerySet(models.QuerySet):
         )
         return self.annotate(monthly_donors=count)
 
+    def update(self, **kwargs):
+        refuse_stored_sums(kwargs, PROJECT_STORED_SUMS)
+        return super().update(**kwargs)
+
     def recount_totals(self):
-        """Set the stored totals of these projects from their gifts; returns how many.
+        """Set the stored totals of these projects (and their ledger months) from their
+        gifts' stored nets; returns how many. For after a bulk load or a repair; each
+        gift's net is itself checked against its entries by `manage.py check_ledger`.
 
-        Gift.save() keeps the totals exact as gifts change; this is for after bulk
-        inserts or hand repairs that bypass it (`manage.py recount_totals`). Totals
-        count gifts in the project's own currency and the key's mode (live or test)
-        that succeeded, net of refunds and of money held by disputes.
-
+        Totals count gifts in the project's own currency that count in the key's mode.
         The project rows are locked first, and the sums are read by a later statement:
         on PostgreSQL that statement sees every gift committed while it waited for the
         locks, and a gift paid after that waits for the recount to commit and then adds
         itself on top. Summing in the locking statement itself would read a snapshot
         taken before the wait and write over a gift paid meanwhile.
         """
-        with transaction.atomic():
+        from ledger.models import GiftMonth
+
+        with transaction.atomic(), money_writes():
             ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
             counted = (
                 Gift.objects.counted()
                 .filter(project=OuterRef("pk"), currency=OuterRef("currency"))
                 .values("project")
             )
-            raised = counted.annotate(total=Sum(Gift.net_expression())).values("total")
-            # COUNT(*), not COUNT(id): the id is not in gift_totals_idx, so counting it
+            raised = counted.annotate(total=Sum("net_minor")).values("total")
+            # COUNT(*), not COUNT(id): the id is not in gift_net_idx, so counting it
             # would read the table; COUNT(*) stays an index-only scan like the sum.
             count = counted.annotate(n=Count("*")).values("n")
             updated = Project.objects.filter(pk__in=ids).update(
                 raised_minor=Coalesce(Subquery(raised), 0),
                 gift_count=Coalesce(Subquery(count), 0),
             )
-            from ledger.models import GiftMonth
-
             GiftMonth.objects.rebuild(ids)
             transaction.on_commit(_pages_changed)
         return updated
@@ -166,8 +201,8 @@ class Project(ImageWithRenditions, ChildPhotoConsent, PullQuote):
     )
     is_featured = models.BooleanField("featured on the home page", default=False)
     position = models.PositiveIntegerField(default=0, help_text="Lower comes first in lists.")
-    # Kept exact by Gift.save() in the same transaction as the gift, so pages read two
-    # columns instead of summing every gift (see ProjectQuerySet.recount_totals).
+    # Stored sums of the ledger, moved by ledger.services in the same transaction as the
+    # entries, so pages read two columns instead of summing every entry.
     raised_minor = models.BigIntegerField("raised, net of refunds (minor units)", default=0, editable=False)
     gift_count = models.PositiveIntegerField("gifts counted", default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -176,8 +211,8 @@ class Project(ImageWithRenditions, ChildPhotoConsent, PullQuote):
     objects = ProjectQuerySet.as_manager()
     has_social_card = True
 
-    # Changed only by database arithmetic (Gift.save) or a recount, never by saving a project.
-    STORED_TOTALS = frozenset({"raised_minor", "gift_count"})
+    # Changed only by database arithmetic (ledger.services) or a recount, never by saving a project.
+    STORED_TOTALS = PROJECT_STORED_SUMS
 
     class Meta:
         ordering = ["position", "title"]
@@ -354,30 +389,34 @@ class AmountMeaning(models.Model):
         return self.sentence
 
 
-# The fields a gift's contribution to its project's total is made of (and, with the
-# date and source, to the ledger's monthly sums: ledger.models.GiftMonth).
-TOTAL_FIELDS = (
-    "project_id", "currency", "status", "livemode",
-    "amount_minor", "amount_refunded_minor", "amount_disputed_minor",
-    "paid_at", "created_at", "source",
-)  # fmt: skip
-
-
 class GiftQuerySet(models.QuerySet):
     def counted(self):
-        """Gifts that count in public totals: paid, in the key's mode, with money left."""
-        return self.filter(
-            status__in=Gift.COUNTED_STATUSES,
-            livemode=settings.STRIPE_LIVEMODE,
-            amount_minor__gt=F("amount_refunded_minor") + F("amount_disputed_minor"),
+        """Gifts that count in public totals: money left on their project, from a Stripe
+        payment of the key's mode or from offline (test payments never count live)."""
+        return self.filter(net_minor__gt=0).filter(
+            Q(livemode__isnull=True) | Q(livemode=settings.STRIPE_LIVEMODE)
         )
 
     def public_donors(self):
         return self.counted().filter(show_name_publicly=True).exclude(donor_name="")
 
+    def update(self, **kwargs):
+        refuse_stored_sums(kwargs, GIFT_STORED_SUMS)
+        return super().update(**kwargs)
+
+
+def unique_row(queryset):
+    """The first row of a lookup by a unique field, or None (without .first()'s ORDER BY)."""
+    return next(iter(queryset.order_by()[:1]), None)
+
 
 class Gift(models.Model):
-    """One gift, recorded first when the donor submits the form, then settled by Stripe's webhooks."""
+    """One gift, recorded first when the donor submits the form, then settled by Stripe's webhooks.
+
+    The money is the gift's ledger entries (ledger.Entry), written by ledger.services:
+    `amount_minor`, `currency` and `fee_covered_minor` say what the gift is (asked for, then
+    as Stripe charged it); `net_minor` is the stored sum of what it gives its project now.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending: waiting for Stripe"
@@ -387,6 +426,7 @@ class Gift(models.Model):
         ABANDONED = "abandoned", "Abandoned: checkout expired"
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         REFUNDED = "refunded", "Refunded"
+        VOID = "void", "Void: recorded in error"
 
     class Frequency(models.TextChoices):
         ONE_TIME = "one_time", "One-time"
@@ -411,20 +451,15 @@ class Gift(models.Model):
         LOST = "lost", "Dispute lost"
 
     PAID_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
-    COUNTED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
     UNSETTLED_STATUSES = (Status.PENDING, Status.NOT_STARTED)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="gifts")
     amount_minor = models.PositiveBigIntegerField("amount (minor units)")
     currency = models.CharField(max_length=3)
-    amount_refunded_minor = models.PositiveBigIntegerField("refunded (minor units)", default=0)
-    amount_disputed_minor = models.PositiveBigIntegerField(
-        "held by a dispute (minor units)",
-        default=0,
-        db_default=0,
-        help_text="Taken out of the totals while disputed or lost.",
-    )
+    # The stored sum of the gift's entries on its project's account: what it gives its
+    # project now, after refunds, disputes and moves (see ledger.services).
+    net_minor = models.BigIntegerField("counts for (minor units)", default=0, db_default=0, editable=False)
     dispute_status = models.CharField(
         max_length=10, choices=DisputeStatus.choices, blank=True, default="", db_default=""
     )
@@ -432,9 +467,10 @@ class Gift(models.Model):
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.ONE_TIME)
     livemode = models.BooleanField(
         "live mode",
+        null=True,
+        blank=True,
         default=key_livemode,
-        db_default=False,
-        help_text="Paid with a live key; test payments never count on a live site.",
+        help_text="Stripe's mode (test payments never count on a live site); empty for offline gifts.",
     )
 
     donor_name = models.CharField(max_length=200, blank=True)
@@ -469,8 +505,6 @@ class Gift(models.Model):
     # The Stripe time of the newest refund information applied, so an older event
     # (a charge.refunded sent before a refund failed) never undoes a newer one.
     refunds_as_of = models.BigIntegerField(null=True, blank=True, editable=False)
-    # Space-separated ids of refunds that failed and were given back, each once.
-    failed_refund_ids = models.TextField(blank=True, default="", db_default="", editable=False)
 
     needs_review = models.BooleanField(
         default=False, help_text="Something about this gift needs a person to look."
@@ -486,147 +520,74 @@ class Gift(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # Project totals read only this index (an index-only scan on PostgreSQL).
+            # Project totals are recounted from this index alone (an index-only scan on PostgreSQL).
             models.Index(
-                fields=["project", "status", "currency"],
-                include=["amount_minor", "amount_refunded_minor", "amount_disputed_minor", "livemode"],
-                name="gift_totals_idx",
+                fields=["project", "currency"],
+                include=["net_minor", "livemode"],
+                name="gift_net_idx",
             ),
-            # The newest named donors on a project page, without scanning its other gifts.
+            # The named donors on a project page, without scanning its other gifts.
             models.Index(
                 fields=["project", "-paid_at"],
-                condition=Q(show_name_publicly=True, status__in=["succeeded", "partially_refunded"]),
-                name="gift_public_donors_idx",
+                condition=Q(show_name_publicly=True, net_minor__gt=0),
+                name="gift_named_donors_idx",
             ),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(amount_refunded_minor__lte=F("amount_minor")),
-                name="refund_not_above_amount",
-            ),
-            models.CheckConstraint(
-                condition=Q(amount_disputed_minor__lte=F("amount_minor")),
-                name="dispute_not_above_amount",
-            ),
+            models.CheckConstraint(condition=Q(net_minor__gte=0), name="gift_net_not_negative"),
         ]
 
     def __str__(self):
         return f"Gift #{self.pk} to {self.project}"
 
     def save(self, *args, **kwargs):
-        """Save, and move the project totals by the change in what this gift counts for.
-
-        What the gift counted for before is read from the database under the gift's
-        row lock, not from this instance: an instance loaded earlier (an admin form, a
-        refresh_from_db) may not match the row any more, and trusting it would count a
-        gift twice or not at all. (A webhook handler has just read it so, and says so
-        with remember_locked_row().) That locked row is also the audit log's "before",
-        and only the fields that differ from it are written.
-        """
-        # No savepoint: nothing catches an error from here and carries on, so an error
-        # only has to undo the caller's transaction (or this one, when there is none).
-        with transaction.atomic(savepoint=False):
-            old = self.__dict__.pop("_locked_row", None)
-            if old is not None and (old.pk != self.pk or not transaction.get_connection().in_atomic_block):
-                old = None
-            if old is None and self.pk and not self._state.adding:
-                old = unique_row(type(self)._base_manager.select_for_update().filter(pk=self.pk))
-            row = old._total_fields_row() if old is not None else None
-            if old is None:
-                super().save(*args, **kwargs)
-            else:
-                if kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-                    # The rest already hold these values; the row ends as a full save leaves it.
-                    kwargs["update_fields"] = self._fields_differing_from(old)
-                _audit_update(type(self), old, self, kwargs.get("update_fields"))
-                with disable_auditlog():
-                    super().save(*args, **kwargs)
-            after_row = self._row_as_written(row, kwargs.get("update_fields"))
-            if after_row is None:
-                after_row = Gift.objects.filter(pk=self.pk).values(*TOTAL_FIELDS).get()
-            before = self._contribution_of(row) if row else None
-            _move_project_totals(before, self._contribution_of(after_row))
-            _move_ledger_months(row, after_row)
-            self._send_money_signals(row, after_row)
+        """Save what the gift is; never its stored sum, which only ledger.services moves
+        (an instance loaded earlier, by an admin form, may hold an old one)."""
+        if kwargs.get("update_fields") is not None:
+            refuse_stored_sums(kwargs["update_fields"], GIFT_STORED_SUMS)
+        elif not self._state.adding and not kwargs.get("force_insert") and not _money_writes.get():
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in GIFT_STORED_SUMS
+            ]
+        elif self._state.adding and self.net_minor and not _money_writes.get():
+            raise MoneyWriteOutsideLedger(
+                "A new gift counts for nothing until the ledger records its payment."
+            )
+        super().save(*args, **kwargs)
 
     def remember_locked_row(self):
-        """Keep this gift as just read with select_for_update(): the next save() takes it
-        as the row's "before" instead of reading the row again.
-
-        Only for a gift this transaction has just locked, and saves before anything else
-        changes its row (as each webhook handler does); save() forgets it.
-        """
+        """Keep this gift as just read with select_for_update(): save_changes() then writes
+        only what differs from it, and audits exactly that, without reading the row again.
+        Only for a gift this transaction has just locked."""
         self.__dict__.pop("_locked_row", None)
         self._locked_row = copy.copy(self)
 
-    def _total_fields_row(self):
-        return {name: getattr(self, name) for name in TOTAL_FIELDS}
-
-    def _fields_differing_from(self, other):
-        names = [
+    def save_changes(self):
+        """Save a gift: a new one is inserted (the audit log records its creation); a
+        locked one writes the fields that differ from the row as locked, with one audit
+        entry of the values before and after."""
+        old = self.__dict__.pop("_locked_row", None)
+        if self._state.adding or old is None or old.pk != self.pk:
+            self.save()
+            return
+        fields = [
             f.name
             for f in self._meta.concrete_fields
-            if not f.primary_key and getattr(self, f.attname) != getattr(other, f.attname)
+            if not f.primary_key and getattr(self, f.attname) != getattr(old, f.attname)
         ]
-        if "updated_at" not in names:
-            names.append("updated_at")  # auto_now: written on every save
-        return names
-
-    def _row_as_written(self, row, update_fields):
-        """The TOTAL_FIELDS of the row just saved: the values this instance wrote (as the
-        database stores them), and the locked row's for fields it did not write. None
-        when a value was an expression, which only the database can tell."""
-        written = {}
-        update_fields = set(update_fields) if update_fields is not None else None
-        for name in TOTAL_FIELDS:
-            field = self._meta.get_field(name)
-            unwritten = update_fields is not None and not {field.name, field.attname} & update_fields
-            if row is not None and unwritten:
-                written[name] = row[name]
-                continue
-            value = getattr(self, field.attname)
-            if hasattr(value, "resolve_expression"):
-                return None
-            value = field.to_python(value)
-            if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
-                value = timezone.make_aware(value)  # as the database layer stores it
-            written[name] = value
-        return written
-
-    def _send_money_signals(self, before_row, after_row):
-        """Tell listeners (receipts), in this transaction: the gift first became paid, or
-        more of it was refunded. Compared on database rows under the lock, so a gift
-        saved twice, or by two webhooks at once, is announced once."""
-        from donations import signals
-
-        was_paid = before_row is not None and before_row["status"] in self.PAID_STATUSES
-        if after_row["status"] in self.PAID_STATUSES and not was_paid:
-            signals.gift_paid.send(sender=Gift, gift=self)
-        refunded_before = before_row["amount_refunded_minor"] if before_row else 0
-        if after_row["amount_refunded_minor"] > refunded_before:
-            signals.gift_refunded.send(sender=Gift, gift=self)
+        if not _money_writes.get():
+            fields = [name for name in fields if name not in GIFT_STORED_SUMS]
+        fields.append("updated_at")  # auto_now: written on every save
+        audit_update(old, self, fields)
+        with disable_auditlog():
+            self.save(update_fields=fields)
 
     def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            row = Gift.objects.select_for_update().filter(pk=self.pk).values(*TOTAL_FIELDS).first()
-            deleted = super().delete(*args, **kwargs)
-            _move_project_totals(self._contribution_of(row) if row else None, None)
-            _move_ledger_months(row, None)
-            return deleted
-
-    @staticmethod
-    def net_expression():
-        return F("amount_minor") - F("amount_refunded_minor") - F("amount_disputed_minor")
-
-    @classmethod
-    def _contribution_of(cls, row):
-        """What a gift row adds to its project's total: (project id, currency, net) or None."""
-        if row["status"] not in cls.COUNTED_STATUSES or row["livemode"] != settings.STRIPE_LIVEMODE:
-            return None
-        net = row["amount_minor"] - row["amount_refunded_minor"] - row["amount_disputed_minor"]
-        if net <= 0:
-            return None
-        return (row["project_id"], row["currency"], net)
+        if self.entries.exists():
+            raise MoneyWriteOutsideLedger("A gift with ledger entries is voided, never deleted.")
+        return super().delete(*args, **kwargs)
 
     @property
     def is_paid(self):
@@ -637,26 +598,24 @@ class Gift(models.Model):
         return self.frequency == self.Frequency.MONTHLY
 
     @property
-    def charged_minor(self):
-        """What the donor paid: the gift plus the fee they chose to cover."""
+    def total_to_charge_minor(self):
+        """What Checkout charges for this gift: the gift and the fee the donor chose to
+        cover (what was charged is in the ledger: ledger.figures.GiftMoney)."""
         return self.amount_minor + self.fee_covered_minor
 
     @property
-    def net_minor(self):
-        return max(0, self.amount_minor - self.amount_refunded_minor - self.amount_disputed_minor)
+    def is_offline(self):
+        return self.source != self.Source.STRIPE
+
+    @property
+    def counts_in_this_mode(self):
+        return self.livemode is None or self.livemode == settings.STRIPE_LIVEMODE
 
     def flag(self, reason):
         self.needs_review = True
         self.review_reason = "\n".join(filter(None, [self.review_reason, reason]))
 
-    def _settled_status(self):
-        if self.amount_refunded_minor >= self.amount_minor:
-            return self.Status.REFUNDED
-        if self.amount_refunded_minor > 0:
-            return self.Status.PARTIALLY_REFUNDED
-        return self.Status.SUCCEEDED
-
-    # State changes. Each is safe to apply twice and in any order relative to the others.
+    # State changes that move no money (ledger.services records the money).
 
     def mark_checkout_started(self, session_id):
         self.stripe_checkout_session_id = session_id
@@ -664,37 +623,6 @@ class Gift(models.Model):
     def mark_not_started(self):
         if self.status == self.Status.PENDING:
             self.status = self.Status.NOT_STARTED
-
-    def record_payment(
-        self,
-        *,
-        amount_minor,
-        currency,
-        payment_intent_id=None,
-        donor_name="",
-        donor_email="",
-        charged_amount_minor=None,
-        charged_currency="",
-    ):
-        """Stripe says the money arrived: trust its amount and currency over ours."""
-        if (amount_minor, currency) != (self.amount_minor, self.currency) and self.amount_minor:
-            self.flag(
-                f"Stripe reported {amount_minor} {currency}, the form asked for "
-                f"{self.amount_minor} {self.currency}."
-            )
-        self.amount_minor = amount_minor
-        self.currency = currency
-        if charged_currency and charged_currency != currency:
-            self.charged_amount_minor = charged_amount_minor
-            self.charged_currency = charged_currency
-        self._clamp_held_amounts()
-        if payment_intent_id:
-            self.stripe_payment_intent_id = payment_intent_id
-        self.donor_name = self.donor_name or donor_name or ""
-        self.donor_email = self.donor_email or donor_email or ""
-        self.attach_donor()
-        self.paid_at = self.paid_at or timezone.now()
-        self.status = self._settled_status()
 
     def attach_donor(self):
         """Tie the gift to its donor (by email), for receipts and self-service."""
@@ -709,154 +637,51 @@ class Gift(models.Model):
         if self.status in self.UNSETTLED_STATUSES:
             self.status = self.Status.ABANDONED
 
-    def _clamp_held_amounts(self):
-        if self.amount_minor:
-            self.amount_refunded_minor = min(self.amount_refunded_minor, self.amount_minor)
-            self.amount_disputed_minor = min(
-                self.amount_disputed_minor, self.amount_minor - self.amount_refunded_minor
-            )
+    def split_charge_amount(self, amount, currency, *, charge_amount=None):
+        """An amount Stripe states of the charge (a refund, a dispute), in this gift's
+        currency, as (the gift's share, the covered fee's share). None when it cannot be
+        converted from amounts Stripe stated.
 
-    def _after_refund_change(self):
-        self._clamp_held_amounts()
-        if self.is_paid:
-            self.status = self._settled_status()
-
-    def apply_refund(self, *, amount_refunded_minor, as_of=None, charge_id=""):
-        """Apply the charge's cumulative refunded amount (in this gift's currency) as Stripe
-        stated it at `as_of` (Unix seconds; now by default); information older than what
-        was applied changes nothing."""
-        as_of = int(time.time()) if as_of is None else as_of
-        if self.refunds_as_of is not None:
-            if as_of < self.refunds_as_of:
-                return
-            if as_of == self.refunds_as_of:
-                # Same second: without an order, a larger refund is the later one, unless a
-                # refund failed in that second (then the smaller figure is the newer one).
-                if self.failed_refund_ids:
-                    return
-                amount_refunded_minor = max(amount_refunded_minor, self.amount_refunded_minor)
-        self.amount_refunded_minor = amount_refunded_minor
-        self.refunds_as_of = as_of
-        if charge_id:
-            self.stripe_charge_id = charge_id
-        self._after_refund_change()
-
-    def apply_failed_refund(self, *, refund_id, amount_minor, as_of):
-        """A refund that Stripe could not complete: its money is the project's again."""
-        if refund_id in self.failed_refund_ids.split():
-            return
-        self.failed_refund_ids = f"{self.failed_refund_ids} {refund_id}".strip()
-        self.amount_refunded_minor = max(0, self.amount_refunded_minor - amount_minor)
-        self.refunds_as_of = max(as_of, self.refunds_as_of or as_of)
-        self._after_refund_change()
-
-    def open_dispute(self, *, dispute_id, amount_minor, reason=""):
-        """A chargeback: the bank takes the money back while it is decided."""
-        if self.stripe_dispute_id == dispute_id and self.dispute_status in (
-            self.DisputeStatus.WON,
-            self.DisputeStatus.LOST,
-        ):
-            return  # closed already; this is the older event
-        self.stripe_dispute_id = dispute_id
-        self.dispute_status = self.DisputeStatus.OPEN
-        self.amount_disputed_minor = amount_minor
-        self._clamp_held_amounts()
-        self.flag(f"Disputed by the donor's bank ({reason or 'no reason given'}): dispute {dispute_id}.")
-
-    def close_dispute(self, *, dispute_id, won, amount_minor):
-        self.stripe_dispute_id = dispute_id
-        if won:
-            self.dispute_status = self.DisputeStatus.WON
-            self.amount_disputed_minor = 0
-        else:
-            self.dispute_status = self.DisputeStatus.LOST
-            self.amount_disputed_minor = amount_minor
-            self._clamp_held_amounts()
-
-    def convert_from_charge(self, amount, currency, *, charge_amount=None):
-        """An amount Stripe states in the charge's currency, in this gift's currency.
-
-        Returns None when it cannot be converted from amounts Stripe stated. With Adaptive
-        Pricing the charge is in the donor's currency, and a covered fee makes the charge
-        larger than the gift: the share of the charge is the same share of the gift, so a
-        full refund is exactly the gift.
+        The charge is the gift plus the fee the donor covered, so each part of an amount
+        taken back is the same share of the charge: a full refund is exactly the gift and
+        exactly the fee. With Adaptive Pricing the charge is in the donor's currency and
+        is converted by the two totals Stripe stated. Integer arithmetic, rounding half up.
         """
         currency = (currency or "").lower()
-        if currency == self.currency and not self.fee_covered_minor:
-            return amount
-        charged = charge_amount if charge_amount else None
-        if charged is None and currency == self.currency:
-            charged = self.amount_minor + self.fee_covered_minor
-        if charged is None and currency == self.charged_currency:
-            charged = self.charged_amount_minor
-        if not charged:
+        ours = self.amount_minor + self.fee_covered_minor
+        if currency == self.currency:
+            charged = charge_amount or ours
+            in_ours = amount if charged == ours else _share(amount, ours, charged)
+        elif currency and currency == self.charged_currency and self.charged_amount_minor:
+            charged = charge_amount or self.charged_amount_minor
+            in_ours = _share(amount, ours, charged)
+        else:
             return None
-        # Integer arithmetic, rounding half up: no floats anywhere near money.
-        return (amount * self.amount_minor * 2 + charged) // (charged * 2)
-
-    def move_to(self, project, *, by, reason=""):
-        """Credit this gift to another project, keeping a record of who moved it and why."""
-        with transaction.atomic():
-            locked = Gift.objects.select_for_update().get(pk=self.pk)
-            if locked.project_id == project.pk:
-                return None
-            move = GiftMove.objects.create(
-                gift=locked, from_project_id=locked.project_id, to_project=project, moved_by=by, reason=reason
-            )
-            locked.project = project
-            locked.save(update_fields=["project", "updated_at"])
-            self.project = project
-            return move
+        if not ours:
+            return None
+        gift_share = _share(in_ours, self.amount_minor, ours)
+        return gift_share, in_ours - gift_share
 
 
-def unique_row(queryset):
-    """The first row of a lookup by a unique field, or None (without .first()'s ORDER BY)."""
-    return next(iter(queryset.order_by()[:1]), None)
-
-
-def _audit_update(model, old, new, update_fields):
-    """Record an update in the audit log as auditlog's own receiver would, with the row
-    Gift.save() read under the lock as the "before" (the receiver would read it again)."""
+def audit_update(old, new, fields):
+    """Record an update in the audit log as django-auditlog's own receiver would, with
+    `old` (the row as locked) as the values before: the receiver would read it again."""
+    from auditlog.diff import model_instance_diff
     from auditlog.models import LogEntry
-    from auditlog.receivers import _create_log_entry
     from auditlog.registry import auditlog
 
-    if auditlog_disabled.get() or not auditlog.contains(model):
+    if auditlog_disabled.get() or not auditlog.contains(type(new)):
         return
-    if not Gift._meta.get_field("project").is_cached(new):
-        # The entry names the gift by its project (str(gift)), which needs only the title.
-        new = copy.copy(new)
-        new.project = Project.objects.only("title").get(pk=new.project_id)
-    _create_log_entry(
-        action=LogEntry.Action.UPDATE,
-        instance=new,
-        sender=model,
-        diff_old=old,
-        diff_new=new,
-        fields_to_check=update_fields,
-        use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+    changes = model_instance_diff(
+        old, new, fields_to_check=fields, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
     )
+    if changes:
+        LogEntry.objects.log_create(new, action=LogEntry.Action.UPDATE, changes=changes)
 
 
-def _move_project_totals(before, after):
-    """Apply the change in a gift's contribution to the stored project totals.
-
-    The database does the arithmetic under the project row's lock (add_to_totals), so
-    concurrent gifts to one project add up exactly. Rows are touched in project order
-    so two moves between the same projects cannot deadlock.
-    """
-    if before == after:
-        return
-    changes = [(c, sign) for c, sign in ((before, -1), (after, 1)) if c is not None]
-    for (project_id, currency, net_minor), sign in sorted(changes, key=lambda item: item[0][0]):
-        Project.objects.add_to_totals(project_id, currency, sign * net_minor, sign)
-
-
-def _move_ledger_months(before_row, after_row):
-    """The same change in the ledger's stored monthly sums, after the project totals."""
-    from ledger.models import GiftMonth
-
-    GiftMonth.objects.move(before_row, after_row)
+def _share(amount, part, whole):
+    """amount × part / whole, rounded half up, in integers."""
+    return (amount * part * 2 + whole) // (whole * 2)
 
 
 class GiftMove(models.Model):

@@ -6,10 +6,12 @@ minor units into words for people. Nothing here touches floats.
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_name, get_currency_symbol
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_name, get_currency_symbol, get_territory_currencies
 from django.conf import settings
 
 # Stripe's zero-decimal currencies: amounts are already whole units (¥500 is 500).
@@ -41,6 +43,23 @@ THREE_DECIMAL_CURRENCIES = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 # would also take "1e3", "-5", "1_000" and other scripts' digits; stripping every comma
 # would read a decimal comma ("12,50") as 1250.
 PLAIN_AMOUNT = re.compile(r"([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]*)?|\.[0-9]+")
+
+
+@lru_cache(maxsize=1)
+def iso_currencies() -> tuple[tuple[str, str], ...]:
+    """The ISO 4217 currencies in use today, from CLDR (Babel): (code in lower case,
+    "USD: US dollars"), for the fields where staff pick a currency."""
+    codes = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(get_territory_currencies(territory, start_date=date.today(), tender=True))
+    return tuple(
+        (code.lower(), f"{code}: {get_currency_name(code, count=2, locale='en_US')}")
+        for code in sorted(codes)
+    )
+
+
+def is_iso_currency(code: str) -> bool:
+    return any(value == (code or "").lower() for value, _ in iso_currencies())
 
 
 def decimals_for(currency: str) -> int:
@@ -96,6 +115,13 @@ def format_money(amount_minor: int, currency: str, *, locale: str = "en_US") -> 
         format="¤#,##0" if whole else None,
         currency_digits=not whole,
     )
+
+
+def format_signed_money(amount_minor: int, currency: str) -> str:
+    """format_money with a minus sign (U+2212) for amounts below zero: −$5,000."""
+    if amount_minor < 0:
+        return "\u2212" + format_money(-amount_minor, currency)
+    return format_money(amount_minor, currency)
 
 
 @dataclass(frozen=True)

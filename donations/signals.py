@@ -13,11 +13,11 @@ from django.dispatch import Signal
 
 # A gift has just become paid for the first time: a one-time gift or one
 # monthly invoice (gift.recurring_gift is then set). Sent with sender=Gift,
-# gift=<Gift>, from Gift.save(), so a gift staff record as paid (gift.source
-# other than "stripe") sends it too.
+# gift=<Gift>, by ledger.services.record_payment.
 gift_paid = Signal()
 
-# A refund was applied to a gift. Sent with sender=Gift, gift=<Gift>.
+# Stripe refunded (part of) a gift. Sent with sender=Gift, gift=<Gift>,
+# entries=[the ledger entries of this refund], by ledger.services.record_refund.
 gift_refunded = Signal()
 
 # A monthly payment failed (invoice.payment_failed); the recurring gift is

@@ -3,8 +3,6 @@
 Built when the email is sent (by a task), from what the database holds then.
 """
 
-from collections import defaultdict
-
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
@@ -16,6 +14,8 @@ from charity.models import Charity
 from donations.models import Gift, RecurringGift
 from donations.money import format_money
 from donors import links
+from ledger import figures
+from ledger.models import Entry
 
 
 def absolute(path):
@@ -43,15 +43,22 @@ def charity():
 
 
 def receipt_context(gift):
-    """Everything a receipt shows; the receipt email and the printable page both use it."""
-    total = gift.amount_minor + gift.fee_covered_minor
+    """Everything a receipt shows, from the gift's ledger entries; the receipt email and
+    the printable page both use it. A receipt printed after a refund or a lost chargeback
+    says so, and states what is left to deduct (nothing, when it is void)."""
+    money = figures.gift_money(gift)
     return {
         "gift": gift,
         "number": receipt_number(gift),
         "date": timezone.localtime(gift.paid_at or gift.created_at),
-        "amount": format_money(gift.amount_minor, gift.currency),
-        "fee_covered": format_money(gift.fee_covered_minor, gift.currency) if gift.fee_covered_minor else "",
-        "total": format_money(total, gift.currency),
+        "amount": money.money("gift"),
+        "fee_covered": money.money("covered_fee") if money.covered_fee_minor else "",
+        "total": money.money("charged"),
+        "refunded": money.money("refunded") if money.refunded_minor else "",
+        "lost": money.money("lost") if money.lost_minor else "",
+        "given": money.money("given"),
+        "changed_since": bool(money.refunded_minor or money.lost_minor),
+        "void": money.is_void,
         "currency": gift.currency.upper(),
         "project": gift.project.title,
         "method": payment_method(gift),
@@ -80,57 +87,31 @@ def _receipt(email):
 
 def _refund(email):
     gift = email.gift
-    refunded = email.data.get("refunded_minor", gift.amount_refunded_minor)
+    entries = list(Entry.objects.filter(pk__in=email.data.get("entry_ids", []), gift=gift))
     context = {
         "gift": gift,
         "number": receipt_number(gift),
-        "refunded": format_money(refunded, gift.currency),
-        "amount": format_money(gift.amount_minor + gift.fee_covered_minor, gift.currency),
-        "whole": refunded >= gift.amount_minor,
         "project": gift.project.title,
+        **figures.refund_notice(gift, entries),
     }
     return f"We refunded your gift to {gift.project.title}", context, {}
 
 
-def statement_gifts(donor, year):
-    """The donor's gifts paid in `year` (in the site's time zone) that kept any money."""
-    from donors.statements import year_bounds
-
-    start, end = year_bounds(year)
-    return (
-        Gift.objects.filter(
-            donor=donor,
-            paid_at__gte=start,
-            paid_at__lt=end,
-            status__in=Gift.COUNTED_STATUSES,
-            livemode=settings.STRIPE_LIVEMODE,
-        )
-        .select_related("project")
-        .order_by("paid_at", "pk")
-    )
-
-
 def _statement(email):
     year = email.data["year"]
-    rows, totals = [], defaultdict(int)
-    for gift in statement_gifts(email.donor, year):
-        given = gift.amount_minor + gift.fee_covered_minor - gift.amount_refunded_minor
-        totals[gift.currency] += given
-        rows.append(
-            {
-                "date": timezone.localtime(gift.paid_at),
-                "number": receipt_number(gift),
-                "project": gift.project.title,
-                "amount": format_money(given, gift.currency),
-            }
-        )
-    context = {
-        "year": year,
-        "donor": email.donor,
-        "rows": rows,
-        "totals": [format_money(total, currency) for currency, total in sorted(totals.items())],
-        "charity": charity(),
-    }
+    gifts, totals = figures.statement(email.donor, year)
+    rows = [
+        {
+            "date": timezone.localtime(gift.paid_at),
+            "number": receipt_number(gift),
+            "project": gift.project.title,
+            "amount": gift.money.money("given"),
+            "charged": gift.money.money("charged"),
+            "changed": gift.money.given_minor != gift.money.charged_minor,
+        }
+        for gift in gifts
+    ]
+    context = {"year": year, "donor": email.donor, "rows": rows, "totals": totals, "charity": charity()}
     return f"Your {year} giving to {settings.SITE_NAME}", context, {}
 
 

@@ -43,18 +43,20 @@ def _queue_receipt(gift, donor):
 
 
 @receiver(gift_refunded, dispatch_uid="donors-refund")
-def send_refund_confirmation(sender, gift, **kwargs):
+def send_refund_confirmation(sender, gift, entries, **kwargs):
+    """One confirmation per refund, quoting what Stripe gave back (the ledger's entries
+    of that refund), whatever number of times its event arrives."""
     to = gift.donor_email or (gift.donor.email if gift.donor_id else "")
-    if not to:
+    if not to or not entries:
         return
-    refunded = gift.amount_refunded_minor
+    ids = sorted(entry.pk for entry in entries)
     Email.objects.queue(
         kind=Email.Kind.REFUND,
-        key=f"refund:{gift.pk}:{refunded}",
+        key=f"refund:{gift.pk}:{ids[0]}",
         to=to,
         donor_id=gift.donor_id,
         gift_id=gift.pk,
-        data={"refunded_minor": refunded},
+        data={"entry_ids": ids},
     )
 
 

@@ -2,23 +2,17 @@
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from donations.models import Donor, Gift
+from donations.models import Donor
 from donors.impact import batched
 from donors.models import Email, enqueue_after_commit
-
-
-def year_bounds(year):
-    tz = timezone.get_current_timezone()
-    return timezone.datetime(year, 1, 1, tzinfo=tz), timezone.datetime(year + 1, 1, 1, tzinfo=tz)
+from ledger import figures
 
 
 def donors_for_year(year):
-    """Donors with at least one gift paid in `year` that kept money (the site's time zone)."""
-    start, end = year_bounds(year)
-    gave = Gift.objects.counted().filter(paid_at__gte=start, paid_at__lt=end, donor__isnull=False)
-    return Donor.objects.filter(pk__in=gave.values("donor"))
+    """Donors with at least one gift received in `year` (the site's time zone) that gave
+    anything, net: the donors a statement is due to (ledger.figures.statement)."""
+    return Donor.objects.filter(pk__in=figures.donors_who_gave(*figures.year_bounds(year)))
 
 
 def email_key(year, donor_id):

@@ -25,6 +25,7 @@ from donations import services, stripe_gateway
 from donations.models import Donor, Gift, RecurringGift
 from donors import emails, links
 from donors.models import Email, SignInLink
+from ledger import figures
 from podari.ratelimit import client_ip, over_limit
 
 logger = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ SHOWN_GIFT_STATUSES = (*Gift.PAID_STATUSES, Gift.Status.FAILED)
 @donor_page
 @donor_required
 def giving(request, donor):
-    gifts = (
+    gifts = figures.with_money(
         donor.gifts.filter(status__in=SHOWN_GIFT_STATUSES).select_related("project").order_by("-created_at")
     )
     monthly = (

@@ -1,10 +1,13 @@
-"""Every money figure the site shows, computed in one place.
+"""Every money figure the site shows, read from the ledger in one place.
 
-Raised is the sum of the stored monthly gift sums (`GiftMonth`, kept by Gift.save()),
-used is the sum of `FundUse` rows, available is one minus the other. Each currency is
-summed on its own and never added to another. The project page, its CSV and JSON, the
-story's highlighted figure, the home page, the admin and the dashboard all read these
-functions, so no two of them can disagree.
+A project's raised is the sum of its gift entries on the project account (read from
+the stored monthly sums, `GiftMonth`, which ledger.services keeps with the entries);
+used is the sum of its use-of-funds entries; available is one minus the other. A gift's
+figures (charged, covered fee, refunded, held, lost, given) are sums of its entries by
+kind and account (`GiftMoney`). Each currency is summed on its own and never added to
+another. The project page, its CSV and JSON, the story's highlighted figure, the home
+page, the admin, the dashboard, receipts, refund emails, statements and the donor's own
+page all read these functions, so no two of them can disagree.
 """
 
 from dataclasses import dataclass, field
@@ -18,7 +21,7 @@ from django.utils import timezone
 
 from donations.models import Gift, RecurringGift
 from donations.money import format_money, to_major
-from ledger.models import FundUse, GiftMonth
+from ledger.models import Entry, FundUse, GiftMonth
 
 
 @dataclass
@@ -74,8 +77,8 @@ def _collect(raised_rows, used_rows, first_currency=None):
 
 
 @dataclass
-class Entry:
-    """One line of a project's ledger: a month's gifts, a use of funds, or a story."""
+class Line:
+    """One line of a project's public ledger: a month's gifts, a use of funds, or a story."""
 
     # In this order within a day: money in, money out, then the story that reports it.
     KINDS = ("gifts", "offline_gifts", "use_of_funds", "story")
@@ -126,7 +129,11 @@ class ProjectLedger:
     @cached_property
     def uses(self):
         return list(
-            FundUse.objects.filter(project=self.project).with_public_stories().order_by("spent_on", "pk")
+            FundUse.objects.filter(project=self.project)
+            .current()
+            .with_paid_amounts()
+            .with_public_stories()
+            .order_by("spent_on", "pk")
         )
 
     @cached_property
@@ -136,7 +143,7 @@ class ProjectLedger:
     @cached_property
     def figures(self):
         raised = [(m.currency, m.net_minor) for m in self.months]
-        used = [(u.currency, u.amount_minor) for u in self.uses]
+        used = [(u.currency, u.paid_minor) for u in self.uses]
         return _collect(raised, used, self.project.currency)
 
     def figures_for(self, currency):
@@ -146,7 +153,7 @@ class ProjectLedger:
     def entries(self):
         """The money lines, oldest first: what the CSV and JSON ledgers hold."""
         lines = [
-            Entry(
+            Line(
                 date=m.month,
                 kind="offline_gifts" if m.offline else "gifts",
                 amount_minor=m.net_minor,
@@ -161,10 +168,10 @@ class ProjectLedger:
             for m in self.months
         ]
         lines += [
-            Entry(
+            Line(
                 date=u.spent_on,
                 kind="use_of_funds",
-                amount_minor=u.amount_minor,
+                amount_minor=u.paid_minor,
                 currency=u.currency,
                 description=f"Paid for {u.purpose}" + (f" (to {u.recipient})" if u.recipient else ""),
                 stories=u.public_stories,
@@ -177,7 +184,7 @@ class ProjectLedger:
     def timeline(self):
         """The money lines and the project's stories, oldest first, for the project page."""
         stories = [
-            Entry(
+            Line(
                 date=timezone.localtime(s.publish_at).date(),
                 kind="story",
                 description=s.title,
@@ -244,8 +251,10 @@ class ProjectLedger:
 def uses_reported_by(story):
     """The uses of funds a story reports, for its highlighted figure (one query)."""
     return list(
-        story.fund_uses.select_related("project")
-        .only("amount_minor", "currency", "purpose", "spent_on", "project__slug", "project__title")
+        story.fund_uses.current()
+        .with_paid_amounts()
+        .select_related("project")
+        .only("currency", "purpose", "spent_on", "project__slug", "project__title")
         .order_by("spent_on", "pk")
     )
 
@@ -255,7 +264,7 @@ def site_figures():
     raised = (
         GiftMonth.objects.with_gifts().values_list("currency").annotate(total=Sum("net_minor")).order_by()
     )
-    used = FundUse.objects.values_list("currency").annotate(total=Sum("amount_minor")).order_by()
+    used = Entry.objects.used().values_list("currency").annotate(total=-Sum("amount_minor")).order_by()
     return _collect(list(raised), list(used), settings.DEFAULT_CURRENCY)
 
 
@@ -270,21 +279,21 @@ def project_figures():
     ):
         by_project.setdefault(project_id, ([], []))[0].append((currency, total))
     for project_id, currency, total in (
-        FundUse.objects.values_list("project", "currency").annotate(t=Sum("amount_minor")).order_by()
+        Entry.objects.used().values_list("project", "currency").annotate(t=-Sum("amount_minor")).order_by()
     ):
         by_project.setdefault(project_id, ([], []))[1].append((currency, total))
     return {pid: _collect(raised, used) for pid, (raised, used) in by_project.items()}
 
 
-def available(project, currency, *, excluding_use=None):
+def available(project, currency):
     """What a project has left to spend in one currency (two queries), for the overspend check."""
     raised = (
         GiftMonth.objects.filter(project=project, currency=currency).aggregate(t=Sum("net_minor"))["t"] or 0
     )
-    uses = FundUse.objects.filter(project=project, currency=currency)
-    if excluding_use is not None and excluding_use.pk:
-        uses = uses.exclude(pk=excluding_use.pk)
-    used = uses.aggregate(t=Sum("amount_minor"))["t"] or 0
+    used = -(
+        Entry.objects.used().filter(project=project, currency=currency).aggregate(t=Sum("amount_minor"))["t"]
+        or 0
+    )
     return raised - used
 
 
@@ -381,3 +390,183 @@ def monthly_recurring_revenue():
         .order_by("currency")
     )
     return [{"currency": c, "amount": format_money(total, c), "count": n} for c, total, n in rows]
+
+
+# One gift's money, from its entries
+
+
+@dataclass(frozen=True)
+class GiftMoney:
+    """A gift's figures, each a sum of its ledger entries (minor units of its currency).
+
+    - charged: what the donor paid (the gift and the fee they covered), or an offline
+      gift as received (and corrected);
+    - refunded: what was given back (Stripe's refunded amount, net of failed refunds);
+    - lost: what a lost chargeback took; held: what an open dispute holds;
+    - net: what its project keeps; given: what the donor gave, net (charged less
+      refunded and lost): the deductible amount of a statement.
+    """
+
+    currency: str
+    gift_minor: int = 0
+    covered_fee_minor: int = 0
+    refunded_minor: int = 0
+    refunded_fee_minor: int = 0
+    held_minor: int = 0
+    lost_minor: int = 0
+    net_minor: int = 0
+    given_minor: int = 0
+
+    @classmethod
+    def from_balances(cls, currency, balances):
+        def total(kinds=None, account=None):
+            return sum(
+                amount
+                for (kind, acc), amount in balances.items()
+                if (kinds is None or kind in kinds) and (account is None or acc == account)
+            )
+
+        gift_kinds = (Entry.Kind.PAYMENT, Entry.Kind.OFFLINE_GIFT, Entry.Kind.OFFLINE_CORRECTION)
+        return cls(
+            currency=currency,
+            gift_minor=total(gift_kinds),
+            covered_fee_minor=total((Entry.Kind.COVERED_FEE,)),
+            refunded_minor=-total(Entry.REFUND_KINDS),
+            refunded_fee_minor=-total(Entry.REFUND_KINDS, Entry.Account.FEE),
+            held_minor=total(account=Entry.Account.HELD),
+            lost_minor=-total((Entry.Kind.DISPUTE_LOSS,)),
+            net_minor=total(account=Entry.Account.PROJECT),
+            given_minor=total(),
+        )
+
+    @property
+    def charged_minor(self):
+        return self.gift_minor + self.covered_fee_minor
+
+    @property
+    def is_fully_refunded(self):
+        return self.charged_minor > 0 and self.refunded_minor >= self.charged_minor
+
+    @property
+    def is_void(self):
+        """Nothing of the gift is left with the donor's charity: refunded, lost or voided."""
+        return self.given_minor <= 0
+
+    def money(self, name):
+        return format_money(getattr(self, f"{name}_minor"), self.currency)
+
+    # For templates, which cannot pass an argument.
+    money_charged = property(lambda self: self.money("charged"))
+    money_refunded = property(lambda self: self.money("refunded"))
+    money_lost = property(lambda self: self.money("lost"))
+    money_given = property(lambda self: self.money("given"))
+
+
+def _balances_by_gift(gift_ids):
+    rows = (
+        Entry.objects.filter(gift_id__in=gift_ids)
+        .values_list("gift_id", "kind", "account")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    )
+    balances = {}
+    for gift_id, kind, account, total in rows:
+        balances.setdefault(gift_id, {})[(kind, account)] = total
+    return balances
+
+
+def gift_money(gift):
+    """One gift's figures (one query)."""
+    return GiftMoney.from_balances(gift.currency, _balances_by_gift([gift.pk]).get(gift.pk, {}))
+
+
+def with_money(gifts):
+    """The gifts, each with its figures as `gift.money` (one query for them all)."""
+    gifts = list(gifts)
+    balances = _balances_by_gift([g.pk for g in gifts])
+    for gift in gifts:
+        gift.money = GiftMoney.from_balances(gift.currency, balances.get(gift.pk, {}))
+    return gifts
+
+
+def totals_of(gifts):
+    """What a set of gifts (a filtered admin list) charged and kept, per currency, from
+    their entries (one query): charged, refunded and what their projects keep."""
+    rows = (
+        Entry.objects.filter(gift__in=gifts.order_by().values("pk"))
+        .values("currency")
+        .annotate(
+            charged=Coalesce(Sum("amount_minor", filter=Q(kind__in=Entry.CHARGED_KINDS)), 0),
+            refunded=Coalesce(-Sum("amount_minor", filter=Q(kind__in=Entry.REFUND_KINDS)), 0),
+            net=Coalesce(Sum("amount_minor", filter=Q(account=Entry.Account.PROJECT)), 0),
+        )
+        .order_by("currency")
+    )
+    return [
+        {
+            "currency": row["currency"].upper(),
+            "gross": format_money(row["charged"], row["currency"]),
+            "refunded": format_money(row["refunded"], row["currency"]),
+            "net": format_money(row["net"], row["currency"]),
+        }
+        for row in rows
+    ]
+
+
+def entries_total(entries):
+    """What a set of one gift's entries moved, summed over every account (e.g. one
+    refund, gift and covered fee together): what Stripe gave back or took."""
+    return sum(entry.amount_minor for entry in entries)
+
+
+def donors_who_gave(start, end):
+    """Ids of donors with a gift received in [start, end) whose entries leave anything
+    given, net (a subquery)."""
+    gave = (
+        Entry.objects.filter(gift__donor__isnull=False, gift__paid_at__gte=start, gift__paid_at__lt=end)
+        .counting()
+        .values("gift")
+        .annotate(given=Sum("amount_minor"))
+        .filter(given__gt=0)
+        .values("gift__donor")
+    )
+    return gave
+
+
+def year_bounds(year):
+    """The start of `year` and of the next, in the site's time zone."""
+    tz = timezone.get_default_timezone()
+    return timezone.make_aware(datetime(year, 1, 1), tz), timezone.make_aware(datetime(year + 1, 1, 1), tz)
+
+
+def statement(donor, year):
+    """A donor's gifts received in `year` (the site's time zone) that gave anything, with
+    what each gave net (charged, less refunds and lost chargebacks): rows and totals per
+    currency, for the year-end statement."""
+    start, end = year_bounds(year)
+    gifts = with_money(
+        Gift.objects.filter(donor=donor, paid_at__gte=start, paid_at__lt=end)
+        .filter(Q(livemode__isnull=True) | Q(livemode=settings.STRIPE_LIVEMODE))
+        .select_related("project")
+        .order_by("paid_at", "pk")
+    )
+    rows = [gift for gift in gifts if gift.money.given_minor > 0]
+    totals = {}
+    for gift in rows:
+        totals[gift.currency] = totals.get(gift.currency, 0) + gift.money.given_minor
+    return rows, [format_money(total, currency) for currency, total in sorted(totals.items())]
+
+
+def refund_notice(gift, entries):
+    """What a refund email says: the amount Stripe gave back this time (the gift's and
+    the covered fee's share together), what the donor paid, and what is left."""
+    money = gift_money(gift)
+    refunded_now = -entries_total(entries)
+    return {
+        "refunded": format_money(refunded_now, gift.currency),
+        "refunded_minor": refunded_now,
+        "charged": money.money("charged"),
+        "refunded_total": money.money("refunded"),
+        "whole": money.is_fully_refunded,
+        "given": money.money("given"),
+    }

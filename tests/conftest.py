@@ -104,17 +104,56 @@ def make_story(db):
     return make
 
 
+def record_gift(project, *, amount_refunded_minor=0, amount_disputed_minor=0, **fields):
+    """A gift, its money recorded through the ledger as Stripe's events would record it:
+    paid (unless a status says otherwise), then refunded or disputed by the amounts given."""
+    from donations.models import Gift
+    from ledger import services
+
+    fields.setdefault("amount_minor", 5_000)
+    fields.setdefault("currency", project.currency)
+    status = fields.pop("status", Gift.Status.SUCCEEDED)
+    if status == Gift.Status.REFUNDED and not amount_refunded_minor:
+        amount_refunded_minor = fields["amount_minor"]
+    origin = services.Origin.staff(None, "test")
+    if fields.get("source", Gift.Source.STRIPE) != Gift.Source.STRIPE:
+        gift = Gift(project=project, **fields)
+        services.record_offline_gift(gift, by=None)
+        return gift
+    if status not in Gift.PAID_STATUSES:
+        return Gift.objects.create(project=project, status=status, **fields)
+    paid_at = fields.pop("paid_at", None) or timezone.now()
+    gift = Gift.objects.create(project=project, status=Gift.Status.PENDING, **fields)
+    gift.remember_locked_row()
+    services.record_payment(
+        gift,
+        amount_minor=gift.amount_minor,
+        currency=gift.currency,
+        fee_covered_minor=gift.fee_covered_minor,
+        paid_at=paid_at,
+        origin=origin,
+    )
+    as_of = int(paid_at.timestamp()) + 60
+    if amount_refunded_minor:
+        charged = gift.amount_minor + gift.fee_covered_minor
+        share = amount_refunded_minor * charged // gift.amount_minor
+        services.record_refund(
+            gift, refunded_total=share, currency=gift.currency, as_of=as_of, origin=origin, charge_id=""
+        )
+    if amount_disputed_minor:
+        services.record_dispute_opened(
+            gift, dispute_id=f"dp_test_{gift.pk}", amount=amount_disputed_minor, currency=gift.currency,
+            occurred_at=paid_at, origin=origin,
+        )  # fmt: skip
+    gift.refresh_from_db()
+    return gift
+
+
 @pytest.fixture
 def make_gift(db):
-    from donations.models import Gift
-
-    def make(project, **fields):
-        fields.setdefault("amount_minor", 5_000)
-        fields.setdefault("currency", project.currency)
-        fields.setdefault("status", Gift.Status.SUCCEEDED)
-        return Gift.objects.create(project=project, **fields)
-
-    return make
+    """make_gift(project, **fields): a gift, paid through the ledger unless a status says otherwise
+    (amount_refunded_minor= and amount_disputed_minor= refund or dispute it: see record_gift)."""
+    return record_gift
 
 
 # Stripe API stub: the real `stripe` library talks HTTP to this local server.
@@ -209,3 +248,10 @@ def post_event(client):
         )
 
     return post
+
+
+def money(gift):
+    """A gift's figures as the site reads them: sums of its ledger entries."""
+    from ledger.figures import gift_money
+
+    return gift_money(gift)

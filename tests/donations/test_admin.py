@@ -55,7 +55,7 @@ def test_gifts_filtered_by_status_show_their_total(admin_client, gifts):
 
     assert response.status_code == 200
     assert listed(response) == {gifts["paid"], gifts["education"]}
-    assert totals_line(response) == "Total of the gifts listed: $250 gross, $250 net of refunds"
+    assert totals_line(response) == "Total of the gifts listed: $250 charged (covered fees included), $0 refunded, $250 kept by their projects"
 
 
 def test_gifts_filtered_by_project_total_only_money_that_arrived(admin_client, gifts, project):

@@ -4,6 +4,7 @@ import pytest
 from auditlog.models import LogEntry
 
 from donations.models import Gift
+from tests.conftest import money
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,6 @@ def test_a_gift_paid_and_refunded_by_webhooks_keeps_its_history(
     paid, refunded = updates[0].changes_dict, updates.last().changes_dict
     assert paid["status"] == ["pending", "succeeded"]
     assert refunded["amount_refunded_minor"][0] == "0"
-    assert refunded["amount_refunded_minor"][1] == str(gift.amount_refunded_minor)
+    assert refunded["amount_refunded_minor"][1] == str(money(gift).refunded_minor)
     # Each entry names the gift as the admin lists it: by its project's current title.
     assert {entry.object_repr for entry in updates} == {f"Gift #{gift.pk} to {project.title}"}

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from donations.models import Gift, Project, StripeEvent
+from tests.conftest import money
 
 pytestmark = pytest.mark.django_db
 
@@ -290,7 +291,7 @@ def test_a_full_refund_in_the_donors_currency_takes_the_whole_gift_out(
     post_event(event)
 
     euro_paid_gift.refresh_from_db()
-    assert (euro_paid_gift.status, euro_paid_gift.amount_refunded_minor) == (Gift.Status.REFUNDED, 5_000)
+    assert (euro_paid_gift.status, money(euro_paid_gift).refunded_minor) == (Gift.Status.REFUNDED, 5_000)
     # Not $50 - 4,637 cents = $3.63 left counted, as when currencies were mixed up.
     assert totals(project) == (0, 0)
 
@@ -311,7 +312,7 @@ def test_a_partial_refund_in_the_donors_currency_is_converted_with_stripes_amoun
 
     euro_paid_gift.refresh_from_db()
     # €20.00 of €46.37 is the same share of $50.00: $21.57 (rounded half up, in whole cents).
-    assert euro_paid_gift.amount_refunded_minor == 2_157
+    assert money(euro_paid_gift).refunded_minor == 2_157
     assert totals(project) == (2_843, 1)
     assert totals(project) == recounted(project)
 
@@ -340,7 +341,7 @@ def test_a_dispute_takes_the_money_out_and_flags_the_gift(post_event, project, p
     post_event(dispute_event(stripe_event, "charge_dispute_created", paid_gift, created=100))
 
     paid_gift.refresh_from_db()
-    assert (paid_gift.dispute_status, paid_gift.amount_disputed_minor) == ("open", 5_000)
+    assert (paid_gift.dispute_status, money(paid_gift).held_minor) == ("open", 5_000)
     assert paid_gift.needs_review is True
     assert totals(project) == (0, 0)
     assert totals(project) == recounted(project)
@@ -351,7 +352,7 @@ def test_a_won_dispute_puts_the_money_back(post_event, project, paid_gift, strip
     post_event(dispute_event(stripe_event, "charge_dispute_closed", paid_gift, created=200, status="won"))
 
     paid_gift.refresh_from_db()
-    assert (paid_gift.dispute_status, paid_gift.amount_disputed_minor) == ("won", 0)
+    assert (paid_gift.dispute_status, money(paid_gift).held_minor) == ("won", 0)
     assert totals(project) == (5_000, 1)
 
 
@@ -406,7 +407,7 @@ def test_a_failed_refund_gives_the_money_back_to_the_total(post_event, project, 
     post_event(failed)
 
     paid_gift.refresh_from_db()
-    assert (paid_gift.status, paid_gift.amount_refunded_minor) == (Gift.Status.SUCCEEDED, 0)
+    assert (paid_gift.status, money(paid_gift).refunded_minor) == (Gift.Status.SUCCEEDED, 0)
     assert totals(project) == (5_000, 1)
 
     # Stripe delivers the old charge.refunded again: it is older than the failure.
@@ -454,7 +455,7 @@ def test_a_refund_arriving_before_its_payment_waits_and_then_applies(
     post_event(stripe_event("checkout_session_completed", gift=gift, payment_intent="pi_3QbXlater"))
 
     gift.refresh_from_db()
-    assert (gift.status, gift.amount_refunded_minor) == (Gift.Status.PARTIALLY_REFUNDED, 2_000)
+    assert (gift.status, money(gift).refunded_minor) == (Gift.Status.PARTIALLY_REFUNDED, 2_000)
     assert totals(project) == (3_000, 1)
     assert StripeEvent.objects.get(stripe_id=refund["id"]).status == StripeEvent.Status.PROCESSED
 

@@ -10,6 +10,7 @@ import pytest
 
 from donations import signals
 from donations.models import Donor, Gift, Project, RecurringGift, StripeEvent
+from tests.conftest import money
 from tests.donations.conftest import SUBSCRIPTION
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +221,7 @@ def test_a_refund_arriving_before_the_invoice_waits_for_it(
     gift.refresh_from_db()
     assert gift.stripe_payment_intent_id == "pi_3QcM4tB7WZ01zgkW0fE5gH7j"
     # The whole charge (gift and covered fee) was refunded: all of the gift comes off.
-    assert (gift.status, gift.amount_refunded_minor) == (Gift.Status.REFUNDED, 2_500)
+    assert (gift.status, money(gift).refunded_minor) == (Gift.Status.REFUNDED, 2_500)
     assert not StripeEvent.objects.filter(status=StripeEvent.Status.UNMATCHED).exists()
     assert project_totals(project) == (0, 0, 1)
 
@@ -243,7 +244,7 @@ def test_a_partial_refund_of_a_fee_covered_charge_is_the_same_share_of_the_gift(
     )
 
     gift.refresh_from_db()
-    assert gift.amount_refunded_minor == 5_000  # half the charge is half the gift
+    assert money(gift).refunded_minor == 5_000  # half the charge is half the gift
     assert project_totals(project)[0] == 5_000
 
 

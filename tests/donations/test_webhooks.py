@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from donations.models import Gift, Project, StripeEvent
-from tests.conftest import sign
+from tests.conftest import money, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -437,7 +437,7 @@ def test_a_partial_refund_lowers_the_total(post_event, project, paid_gift, strip
 
     assert response.status_code == 200
     paid_gift.refresh_from_db()
-    assert (paid_gift.status, paid_gift.amount_refunded_minor) == (Gift.Status.PARTIALLY_REFUNDED, 2_000)
+    assert (paid_gift.status, money(paid_gift).refunded_minor) == (Gift.Status.PARTIALLY_REFUNDED, 2_000)
     assert paid_gift.stripe_charge_id == "ch_3QbXy2B7WZ01zgkW1FgH4iJk"
     assert totals(project) == (5_500, 2)
 
@@ -447,7 +447,7 @@ def test_a_full_refund_takes_the_gift_out_of_the_total(post_event, project, paid
     post_event(refund_event(stripe_event, paid_gift, 5_000))
 
     paid_gift.refresh_from_db()
-    assert (paid_gift.status, paid_gift.amount_refunded_minor) == (Gift.Status.REFUNDED, 5_000)
+    assert (paid_gift.status, money(paid_gift).refunded_minor) == (Gift.Status.REFUNDED, 5_000)
     assert totals(project) == (2_500, 1)
 
 
@@ -461,7 +461,7 @@ def test_a_late_event_about_an_earlier_partial_refund_changes_nothing(
     post_event(partial)
 
     paid_gift.refresh_from_db()
-    assert (paid_gift.status, paid_gift.amount_refunded_minor) == (Gift.Status.REFUNDED, 5_000)
+    assert (paid_gift.status, money(paid_gift).refunded_minor) == (Gift.Status.REFUNDED, 5_000)
     assert totals(project) == (2_500, 1)
 
 
@@ -472,7 +472,7 @@ def test_a_refund_found_by_payment_intent_alone(post_event, project, paid_gift, 
     post_event(event)
 
     paid_gift.refresh_from_db()
-    assert paid_gift.amount_refunded_minor == 1_000
+    assert money(paid_gift).refunded_minor == 1_000
     assert Gift.objects.count() == 2
 
 
@@ -498,7 +498,7 @@ def test_a_refund_arriving_before_the_payment_ends_right(
 
     assert Gift.objects.count() == 1
     gift.refresh_from_db()
-    assert (gift.status, gift.amount_minor, gift.amount_refunded_minor) == (status, 5_000, refunded)
+    assert (gift.status, gift.amount_minor, money(gift).refunded_minor) == (status, 5_000, refunded)
     assert gift.stripe_payment_intent_id == "pi_3QbXoutoforder"
     assert gift.donor_email == "jane.donor@example.com"
     assert gift.needs_review is False

@@ -10,6 +10,7 @@ from django.utils import timezone
 from donations.models import Gift, Project
 from donations.money import format_money
 from stories.models import Story
+from tests.conftest import money
 
 MAX_QUERIES = 10
 
@@ -151,7 +152,7 @@ def expected_totals(projects):
             for g in Gift.objects.filter(project=project)
             if g.status in Gift.COUNTED_STATUSES and g.currency == project.currency
         ]
-        totals[project.slug] = (sum(g.amount_minor - g.amount_refunded_minor for g in gifts), len(gifts))
+        totals[project.slug] = (sum(g.amount_minor - money(g).refunded_minor for g in gifts), len(gifts))
     return totals
 
 

@@ -10,7 +10,6 @@ created; the model's save() then makes their renditions.
 from collections import Counter
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.utils.text import slugify
 
 from charity.demo import seed_pages
 from donations.models import AmountMeaning, Gift, Project, ProjectMilestone
+from ledger import services
 from ledger.models import FundUse, VerifiedFigure
 from podari.management.commands._demo_content import (
     FUND_USES,
@@ -113,25 +113,33 @@ class Command(BaseCommand):
     def gift(self, row, projects):
         session_id, project_slug, amount, refunded, name, public, paid_at = row
         project = projects[project_slug]
-        status = Gift.Status.PARTIALLY_REFUNDED if refunded else Gift.Status.SUCCEEDED
         number = session_id.removeprefix("cs_demo_")
-        _, created = Gift.objects.get_or_create(
+        gift, created = Gift.objects.get_or_create(
             stripe_checkout_session_id=session_id,
             defaults={
                 "project": project,
                 "amount_minor": amount,
-                "amount_refunded_minor": refunded,
                 "currency": project.currency,
-                "status": status,
                 "donor_name": name,
                 "donor_email": f"{slugify(name).replace('-', '.')}@example.com",
                 "show_name_publicly": public,
                 "stripe_payment_intent_id": f"pi_demo_{number}",
                 "stripe_charge_id": f"ch_demo_{number}" if refunded else "",
                 "created_at": paid_at - timedelta(minutes=3),
-                "paid_at": paid_at,
             },
         )
+        if created:
+            # The money goes through the ledger as a real payment's would.
+            origin = services.Origin.staff(None, "Demo content")
+            services.record_payment(
+                gift, amount_minor=amount, currency=project.currency, fee_covered_minor=0, paid_at=paid_at,
+                origin=origin,
+            )  # fmt: skip
+            if refunded:
+                services.record_refund(
+                    gift, refunded_total=refunded, currency=project.currency,
+                    as_of=int((paid_at + timedelta(days=2)).timestamp()), origin=origin,
+                )  # fmt: skip
         (self.created if created else self.found)["gift"] += 1
 
     def photos(self, related, spec):
@@ -147,29 +155,27 @@ class Command(BaseCommand):
     def offline_gift(self, row, projects):
         public_id, project_slug, source, amount, received_at, note = row
         project = projects[project_slug]
-        _, created = Gift.objects.get_or_create(
-            public_id=public_id,
-            defaults={
-                "project": project,
-                "source": source,
-                "amount_minor": amount,
-                "currency": project.currency,
-                "status": Gift.Status.SUCCEEDED,
-                "livemode": settings.STRIPE_LIVEMODE,
-                "note": note,
-                "created_at": received_at,
-                "paid_at": received_at,
-            },
-        )
+        created = not Gift.objects.filter(public_id=public_id).exists()
+        if created:
+            gift = Gift(
+                public_id=public_id,
+                project=project,
+                source=source,
+                amount_minor=amount,
+                currency=project.currency,
+                note=note,
+                paid_at=received_at,
+            )
+            services.record_offline_gift(gift, by=None, note="Demo content")
         (self.created if created else self.found)["offline gift"] += 1
 
     def fund_use(self, spec, projects):
         project = projects[spec["project"]]
         fields = {key: value for key, value in spec.items() if key not in ("project", "purpose", "stories")}
-        use, created = FundUse.objects.get_or_create(
-            project=project, purpose=spec["purpose"], defaults={**fields, "currency": project.currency}
-        )
+        created = not FundUse.objects.filter(project=project, purpose=spec["purpose"]).exists()
         if created:
+            use = FundUse(project=project, purpose=spec["purpose"], currency=project.currency, **fields)
+            services.record_fund_use(use, by=None, allow_overspend=True)
             use.stories.set(Story.objects.filter(slug__in=spec["stories"]))
         (self.created if created else self.found)["use of funds"] += 1
 
