@@ -184,6 +184,24 @@ def _post_gift(gift, rows, origin, *, before, occurred_at, stripe_object_id="", 
     return written
 
 
+def _post_new_gift(gift, rows, origin, *, stripe_object_id=""):
+    """Insert a new gift with the net its first entries give it, then write them: their
+    keys are the new gift's own, so none can be taken, and the gift's creation is one
+    audit entry with its real values."""
+    gift.net_minor = sum(row.amount_minor for row in rows if row.account == Account.PROJECT)
+    gift.save()
+    written = _new_entries(
+        rows,
+        origin,
+        gift=gift,
+        currency=gift.currency,
+        occurred_at=gift.paid_at,
+        stripe_object_id=stripe_object_id,
+    )
+    _move_stored_sums(None, _contribution(gift))
+    return written
+
+
 def _balances(gift):
     """{(kind, account): sum} of a gift's entries so far (one query)."""
     rows = gift.entries.values_list("kind", "account").annotate(total=Sum("amount_minor")).order_by()
@@ -225,24 +243,23 @@ def record_payment(gift, *, amount_minor, currency, fee_covered_minor, paid_at, 
                 f"Stripe reported {amount_minor} {currency}, the form asked for "
                 f"{gift.amount_minor} {gift.currency}."
             )
-        before = _contribution(gift) if gift.pk else None
         gift.amount_minor, gift.currency, gift.fee_covered_minor = amount_minor, currency, fee_covered_minor
         gift.paid_at = gift.paid_at or paid_at or timezone.now()
         gift.status = Gift.Status.SUCCEEDED
-        if gift._state.adding:
-            gift.net_minor = 0
-            gift.save()  # the entries need its id; the audit log records its creation
-            gift.remember_locked_row()
+
         # A gift is paid once: its payment is keyed by the gift, whichever event reports it.
+        key = f"gift:{gift.public_id}"
         rows = [
-            _Row(Kind.PAYMENT, Account.PROJECT, amount_minor, gift.project_id, key=f"gift:{gift.pk}:payment"),
-            _Row(
-                Kind.COVERED_FEE, Account.FEE, fee_covered_minor, gift.project_id, key=f"gift:{gift.pk}:fee"
-            ),
+            _Row(Kind.PAYMENT, Account.PROJECT, amount_minor, gift.project_id, key=f"{key}:payment"),
+            _Row(Kind.COVERED_FEE, Account.FEE, fee_covered_minor, gift.project_id, key=f"{key}:fee"),
         ]
-        _post_gift(
-            gift, rows, origin, before=before, occurred_at=gift.paid_at, stripe_object_id=stripe_object_id
-        )
+        if gift._state.adding:
+            _post_new_gift(gift, rows, origin, stripe_object_id=stripe_object_id)
+        else:
+            before = _contribution(gift)
+            _post_gift(
+                gift, rows, origin, before=before, occurred_at=gift.paid_at, stripe_object_id=stripe_object_id
+            )
         signals.gift_paid.send(sender=Gift, gift=gift)
         return True
 
@@ -511,11 +528,8 @@ def record_offline_gift(gift, *, by, note=""):
         gift.livemode = None
         gift.paid_at = gift.paid_at or timezone.now()
         gift.created_at = gift.paid_at
-        gift.net_minor = 0
-        gift.save()  # the audit log records its creation
-        gift.remember_locked_row()
         rows = [_Row(Kind.OFFLINE_GIFT, Account.PROJECT, gift.amount_minor, gift.project_id)]
-        return _post_gift(gift, rows, Origin.staff(by, note), before=None, occurred_at=gift.paid_at)
+        return _post_new_gift(gift, rows, Origin.staff(by, note))
 
 
 def correct_offline_gift(gift, *, by, reason="", allow_overspend=False):

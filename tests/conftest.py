@@ -123,8 +123,7 @@ def record_gift(project, *, amount_refunded_minor=0, amount_disputed_minor=0, **
     if status not in Gift.PAID_STATUSES:
         return Gift.objects.create(project=project, status=status, **fields)
     paid_at = fields.pop("paid_at", None) or timezone.now()
-    gift = Gift.objects.create(project=project, status=Gift.Status.PENDING, **fields)
-    gift.remember_locked_row()
+    gift = Gift(project=project, **fields)
     services.record_payment(
         gift,
         amount_minor=gift.amount_minor,
@@ -255,3 +254,135 @@ def money(gift):
     from ledger.figures import gift_money
 
     return gift_money(gift)
+
+
+# Money steps as Stripe's events apply them: each locks the gift, then calls ledger.services.
+
+
+def _locked(gift):
+    from donations.models import Gift
+
+    locked = Gift.objects.select_for_update().get(pk=gift.pk)
+    locked.remember_locked_row()
+    return locked
+
+
+def _origin():
+    from ledger.services import Origin
+
+    return Origin.staff(None, "test")
+
+
+def pay(gift, *, amount_minor=None, currency=None, fee_covered_minor=None, paid_at=None):
+    from django.db import transaction
+
+    from ledger import services
+
+    with transaction.atomic():
+        locked = _locked(gift)
+        services.record_payment(
+            locked,
+            amount_minor=locked.amount_minor if amount_minor is None else amount_minor,
+            currency=currency or locked.currency,
+            fee_covered_minor=locked.fee_covered_minor if fee_covered_minor is None else fee_covered_minor,
+            paid_at=paid_at or timezone.now(),
+            origin=_origin(),
+        )
+    gift.refresh_from_db()
+    return gift
+
+
+def refund(gift, refunded_total, *, as_of, currency=None):
+    """Stripe's cumulative refunded amount of the gift's charge, as of `as_of` (Unix seconds)."""
+    from django.db import transaction
+
+    from ledger import services
+
+    with transaction.atomic():
+        locked = _locked(gift)
+        services.record_refund(
+            locked, refunded_total=refunded_total, currency=currency or locked.currency, as_of=as_of,
+            origin=_origin(),
+        )  # fmt: skip
+    gift.refresh_from_db()
+    return gift
+
+
+def fail_refund(gift, refund_id, amount, *, as_of):
+    from django.db import transaction
+
+    from ledger import services
+
+    with transaction.atomic():
+        locked = _locked(gift)
+        services.record_failed_refund(
+            locked,
+            refund_id=refund_id,
+            amount=amount,
+            currency=locked.currency,
+            as_of=as_of,
+            origin=_origin(),
+        )
+    gift.refresh_from_db()
+    return gift
+
+
+def dispute(gift, dispute_id, amount, *, closed=None):
+    """Open a dispute; closed="won" or "lost" closes it."""
+    from django.db import transaction
+
+    from ledger import services
+
+    with transaction.atomic():
+        locked = _locked(gift)
+        if closed is None:
+            services.record_dispute_opened(
+                locked, dispute_id=dispute_id, amount=amount, currency=locked.currency,
+                occurred_at=timezone.now(), origin=_origin(),
+            )  # fmt: skip
+        else:
+            services.record_dispute_closed(
+                locked, dispute_id=dispute_id, won=closed == "won", amount=amount, currency=locked.currency,
+                occurred_at=timezone.now(), origin=_origin(),
+            )  # fmt: skip
+    gift.refresh_from_db()
+    return gift
+
+
+def bulk_paid_gifts(gifts, refunded=None):
+    """Insert many paid gifts at once, each with its payment entry (and a refund entry for
+    the amount `refunded[i]` of the i-th gift), as a bulk load would (bench/seed.py), then
+    recount the stored sums: for tests that need hundreds of gifts."""
+    from donations.models import Gift, Project, money_writes
+    from ledger.models import Entry
+
+    refunded = refunded or [0] * len(gifts)
+    for gift, back in zip(gifts, refunded, strict=True):
+        gift.status = Gift.Status.REFUNDED if back >= gift.amount_minor else (
+            Gift.Status.PARTIALLY_REFUNDED if back else Gift.Status.SUCCEEDED
+        )  # fmt: skip
+        gift.net_minor = gift.amount_minor - back
+        gift.paid_at = gift.paid_at or timezone.now()
+
+    def entry(gift, kind, amount):
+        return Entry(
+            key=f"gift:{gift.public_id}:{kind}",
+            kind=kind,
+            project_id=gift.project_id,
+            gift=gift,
+            amount_minor=amount,
+            currency=gift.currency,
+            occurred_at=gift.paid_at,
+            source=Entry.Source.MIGRATION,
+            livemode=gift.livemode,
+        )
+
+    with money_writes():
+        created = Gift.objects.bulk_create(gifts)
+        entries = [entry(gift, Entry.Kind.PAYMENT, gift.amount_minor) for gift in created]
+        entries += [
+            entry(g, Entry.Kind.REFUND, -back) for g, back in zip(created, refunded, strict=True) if back
+        ]
+        Entry.objects.bulk_create(entries)
+    Project.objects.recount_totals()
+    return created

@@ -93,8 +93,9 @@ def forwards(apps, schema_editor):
         if offline:
             entry(gift, "offline_gift", "project", amount, project_id, f"migration:{pk}:offline", paid_at, None)
         else:
-            entry(gift, "payment", "project", amount, project_id, f"gift:{pk}:payment", paid_at, livemode)
-            entry(gift, "covered_fee", "fee", fee, project_id, f"gift:{pk}:fee", paid_at, livemode)
+            key = f"gift:{gift['public_id']}"
+            entry(gift, "payment", "project", amount, project_id, f"{key}:payment", paid_at, livemode)
+            entry(gift, "covered_fee", "fee", fee, project_id, f"{key}:fee", paid_at, livemode)
         for move in later:
             entry(gift, "move_out", "project", -amount, move["from_project_id"], f"move:{move['id']}:out",
                   move["moved_at"], livemode)  # fmt: skip

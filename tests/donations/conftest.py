@@ -170,8 +170,8 @@ def session_completed(stripe_event):
             client_reference_id=str(gift.public_id),
             metadata=monthly_metadata(gift),
             subscription=subscription,
-            amount_subtotal=gift.charged_minor,
-            amount_total=gift.charged_minor,
+            amount_subtotal=gift.total_to_charge_minor,
+            amount_total=gift.total_to_charge_minor,
             **fields,
         )
 
@@ -193,7 +193,7 @@ def invoice_event(stripe_event):
         metadata=None,
         **fields,
     ):
-        charged = gift.charged_minor
+        charged = gift.total_to_charge_minor
         amounts = {"amount_due": charged, "total": charged, "subtotal": charged}
         if name == "invoice_paid":
             amounts["amount_paid"] = charged

@@ -220,8 +220,14 @@ def test_a_refund_arriving_before_the_invoice_waits_for_it(
 
     gift.refresh_from_db()
     assert gift.stripe_payment_intent_id == "pi_3QcM4tB7WZ01zgkW0fE5gH7j"
-    # The whole charge (gift and covered fee) was refunded: all of the gift comes off.
-    assert (gift.status, money(gift).refunded_minor) == (Gift.Status.REFUNDED, 2_500)
+    # The whole charge (gift and covered fee) was refunded: all of the gift comes off,
+    # and the donor is told the whole $25.87 Stripe gave back.
+    assert gift.status == Gift.Status.REFUNDED
+    assert (money(gift).refunded_minor, money(gift).refunded_fee_minor, money(gift).net_minor) == (
+        2_587,
+        87,
+        0,
+    )
     assert not StripeEvent.objects.filter(status=StripeEvent.Status.UNMATCHED).exists()
     assert project_totals(project) == (0, 0, 1)
 
@@ -244,7 +250,10 @@ def test_a_partial_refund_of_a_fee_covered_charge_is_the_same_share_of_the_gift(
     )
 
     gift.refresh_from_db()
-    assert money(gift).refunded_minor == 5_000  # half the charge is half the gift
+    # Half the charge is half the gift and half the covered fee; the donor gave the rest.
+    figures = money(gift)
+    assert (figures.refunded_minor, figures.refunded_fee_minor) == (5_129, 129)
+    assert (figures.net_minor, figures.given_minor) == (5_000, 10_257 - 5_129)
     assert project_totals(project)[0] == 5_000
 
 

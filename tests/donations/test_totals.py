@@ -4,7 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from donations.models import Gift, Project
+from donations.models import Gift, MoneyWriteOutsideLedger, Project
+from ledger import services
+from tests.conftest import dispute, fail_refund, pay, refund
 
 
 def stored(project):
@@ -22,45 +24,45 @@ def other_project(make_project):
     return make_project(title="Doctors' education", slug="doctors")
 
 
-def test_every_kind_of_change_keeps_the_stored_total_equal_to_a_recount(project, other_project, make_gift):
+def test_every_kind_of_change_keeps_the_stored_total_equal_to_a_recount(
+    project, other_project, make_gift, admin_user
+):
     pending = make_gift(project, amount_minor=9_000, status=Gift.Status.PENDING)
     paid = make_gift(project, amount_minor=10_000)
     make_gift(project, amount_minor=4_000, currency="eur")  # another currency never counts
     assert stored(project) == (10_000, 1)
 
-    pending.record_payment(amount_minor=9_000, currency="usd")
-    pending.save()
+    pay(pending, amount_minor=9_000, currency="usd")
     assert stored(project) == (19_000, 2)
 
-    paid.apply_refund(amount_refunded_minor=2_500, as_of=100)
-    paid.save()
+    refund(paid, 2_500, as_of=100)
     assert stored(project) == (16_500, 2)
 
-    paid.open_dispute(dispute_id="dp_1", amount_minor=7_500)
-    paid.save()
+    dispute(paid, "dp_1", 7_500)
     assert stored(project) == (9_000, 1)
 
-    paid.close_dispute(dispute_id="dp_1", won=True, amount_minor=7_500)
-    paid.save()
+    dispute(paid, "dp_1", 7_500, closed="won")
     assert stored(project) == (16_500, 2)
 
-    paid.apply_refund(amount_refunded_minor=10_000, as_of=200)
-    paid.save()
+    refund(paid, 10_000, as_of=200)
     assert stored(project) == (9_000, 1)
 
-    paid.apply_failed_refund(refund_id="re_1", amount_minor=7_500, as_of=300)
-    paid.save()
+    fail_refund(paid, "re_1", 7_500, as_of=300)
     assert stored(project) == (16_500, 2)
     assert stored(project) == recounted(project)
 
     # Staff move a gift to the project it was meant for.
-    pending.project = other_project
-    pending.save()
+    services.move_gift(pending, other_project, by=admin_user, reason="meant for doctors")
     assert stored(project) == (7_500, 1)
     assert stored(other_project) == (9_000, 1)
 
-    pending.delete()
-    assert stored(other_project) == (0, 0)
+    # A gift with money in the ledger is never deleted, and no save can change its sum.
+    with pytest.raises(MoneyWriteOutsideLedger):
+        Gift.objects.get(pk=pending.pk).delete()
+    with pytest.raises(MoneyWriteOutsideLedger):
+        Gift.objects.filter(pk=pending.pk).update(net_minor=0)
+    with pytest.raises(MoneyWriteOutsideLedger):
+        Project.objects.filter(pk=project.pk).update(raised_minor=0)
 
     assert stored(project) == recounted(project)
     assert stored(other_project) == recounted(other_project)
@@ -76,13 +78,15 @@ def test_a_gift_loaded_again_and_saved_unchanged_counts_once(project, make_gift)
     assert stored(project) == (10_000, 1)
 
 
-def test_a_gift_saved_from_a_partial_load_still_leaves_an_exact_total(project, make_gift):
+def test_a_gift_saved_from_a_stale_instance_leaves_its_money_alone(project, make_gift):
     gift = make_gift(project, amount_minor=10_000)
+    stale = Gift.objects.get(pk=gift.pk)
+    refund(gift, 10_000, as_of=100)
 
-    partial = Gift.objects.only("id", "status").get(pk=gift.pk)
-    partial.status = Gift.Status.REFUNDED
-    partial.save()
+    stale.donor_name = "Anna K."
+    stale.save()
 
+    assert Gift.objects.get(pk=gift.pk).net_minor == 0
     assert stored(project) == (0, 0)
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from donations.models import Donor, Gift
 from donors.models import Email
 from stories.models import Story
-from tests.conftest import image_upload
+from tests.conftest import bulk_paid_gifts, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -208,16 +208,11 @@ def test_sending_to_1000_donors_takes_queries_per_batch_not_per_donor(
         donors = Donor.objects.bulk_create(
             Donor(email=f"donor{i}@{project.slug}.example", wants_impact_emails=True) for i in range(n)
         )
-        Gift.objects.bulk_create(
-            Gift(
-                project=project,
-                donor=d,
-                amount_minor=5_000,
-                currency="usd",
-                status="succeeded",
-                livemode=False,
-            )
-            for d in donors
+        bulk_paid_gifts(
+            [
+                Gift(project=project, donor=d, amount_minor=5_000, currency="usd", livemode=False)
+                for d in donors
+            ]
         )
         story = draft(projects=[project], slug=f"story-{project.slug}")
         sent_before = len(mailoutbox)

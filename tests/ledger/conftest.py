@@ -30,13 +30,16 @@ def make_story(make_story):
 
 @pytest.fixture
 def make_use(db):
+    from ledger import services
     from ledger.models import FundUse
 
     def make(project, amount_minor, *, stories=(), **fields):
+        """A use of funds recorded through the ledger (even beyond what is available)."""
         fields.setdefault("currency", project.currency)
         fields.setdefault("purpose", "the clinical description")
         fields.setdefault("spent_on", timezone.localdate())
-        use = FundUse.objects.create(project=project, amount_minor=amount_minor, **fields)
+        use = FundUse(project=project, amount_minor=amount_minor, **fields)
+        services.record_fund_use(use, by=None, allow_overspend=True)
         use.stories.set(stories)
         return use
 

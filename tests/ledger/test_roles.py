@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 
 from donations.models import Donor, Gift, RecurringGift, StripeEvent
+from ledger import services
 from ledger.models import OfflineGift
 from stories.models import Story
 from tests.conftest import image_upload
@@ -35,7 +36,7 @@ def site_with_donors(project, make_project, make_gift, make_story, make_use, adm
         project, donor_name="Boris Plimsoll", donor_email="plimsoll@example.org", source=Gift.Source.CHEQUE,
         note="Check from Boris Plimsoll",
     )  # fmt: skip
-    gift.move_to(other, by=admin_user, reason="Zinaida Quaxley asked")
+    services.move_gift(gift, other, by=admin_user, reason="Zinaida Quaxley asked")
     RecurringGift.objects.create(
         project=project, donor=donor, amount_minor=2_500, currency="usd", status="active"
     )
