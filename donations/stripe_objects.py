@@ -138,8 +138,9 @@ def invoice_payment_intent(invoice):
 
 
 def objects_to_serialize_on(stripe_object):
-    """The ids of the payments an event is about, which its handler locks first (see
-    webhooks.serialize_on): a payment intent, a Checkout Session, an invoice."""
+    """The ids of the payments an event is about, which its transaction locks before
+    anything else (see webhooks.process): a payment intent, a Checkout Session, an
+    invoice (a charge's own id only when it names no payment intent)."""
     ids = {payment_intent_id(stripe_object)}
     kind = stripe_object.get("object")
     if kind == "checkout.session":
@@ -152,6 +153,6 @@ def objects_to_serialize_on(stripe_object):
         payment = stripe_object.get("payment")
         if isinstance(payment, dict):
             ids.add(object_id(payment.get("payment_intent")))
-    elif kind == "charge":
-        ids.add(stripe_object.get("id") or "")
+    elif not any(ids):
+        ids.add(charge_id(stripe_object))
     return sorted(i for i in ids if isinstance(i, str) and i)

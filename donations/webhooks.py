@@ -120,6 +120,9 @@ def process(event: StripeEvent) -> StripeEvent:
     and Stripe retries."""
     try:
         with transaction.atomic():
+            # Locks first, before the event's row or any other: events about one payment
+            # run one after another, and none waits for a row while holding one of these.
+            serialize_on(objects_to_serialize_on(event.data_object))
             new = event.pk is None
             if new:
                 # Stored as a first attempt is most likely to end (applied); an attempt
@@ -214,8 +217,8 @@ def _apply(handler, event):
 
     First the transaction locks the payments the event is about: an event that finds its
     payment missing and waits, and the recording of that payment (which then applies
-    the events waiting for it), run one after the other, never both at once."""
-    serialize_on(objects_to_serialize_on(event.data_object))
+    the events waiting for it), run one after the other, never both at once: process()
+    has locked the payments the event is about."""
     try:
         handler(event.data_object, event)
     except NotThisSites as exc:
@@ -250,6 +253,9 @@ def _apply_waiting(events):
     waiting = events.select_for_update().filter(status=StripeEvent.Status.UNMATCHED).order_by()
     # Applied in Stripe's order (sorted here), not the table's order of arrival.
     for event in sorted(waiting, key=lambda e: (e.created, e.pk)):
+        # Its payment's lock is held already; an invoice payment also names its payment
+        # intent, whose refunds wait without locking anything this transaction holds.
+        serialize_on(objects_to_serialize_on(event.data_object))
         _apply(HANDLERS[event.type], event)
         event.attempts += 1
         event.processed_at = timezone.now()

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from donations.models import Gift, Project
+from donations.models import Project
 from ledger.figures import ProjectLedger
+from tests.conftest import record_gift
 
 pytestmark = [
     pytest.mark.postgres,
@@ -28,10 +29,7 @@ def test_first_gifts_of_a_month_recorded_at_once_all_count(project):
     def give(n):
         try:
             barrier.wait(timeout=10)
-            Gift.objects.create(
-                project_id=project.pk, amount_minor=1_000 + n, currency="eur",
-                status=Gift.Status.SUCCEEDED, paid_at=timezone.now(),
-            )  # fmt: skip
+            record_gift(project, amount_minor=1_000 + n, currency="eur", paid_at=timezone.now())
         except Exception as exc:
             errors.append(exc)
         finally:
