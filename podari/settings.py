@@ -327,9 +327,18 @@ DONATION_PRESETS_MINOR = [
     int(v) for v in env.list("DONATION_PRESETS_MINOR", default=[2500, 5000, 10000, 25000])
 ]
 # "Cover the fee": Stripe's card fee as a percentage in basis points (220 = 2.2%) plus a
-# fixed amount in minor units of the gift's currency; the donor may add it on top.
+# fixed amount per charge that depends on the currency (the table and its sources are in
+# donations/money.py); the donor may add it on top. FEE_COVER_FIXED_MINOR replaces the
+# default currency's fixed amount, FEE_COVER_FIXED_MINOR_BY_CURRENCY ("eur=25,gbp=20") any
+# currency's, in its minor units.
 FEE_COVER_PERCENT_BP = env.int("FEE_COVER_PERCENT_BP", default=220)
-FEE_COVER_FIXED_MINOR = env.int("FEE_COVER_FIXED_MINOR", default=30)
+FEE_COVER_FIXED_MINOR = env.int("FEE_COVER_FIXED_MINOR", default=None)
+FEE_COVER_FIXED_MINOR_BY_CURRENCY = {
+    code.strip().lower(): int(minor)
+    for code, minor in (
+        item.split("=", 1) for item in env.list("FEE_COVER_FIXED_MINOR_BY_CURRENCY", default=[])
+    )
+}
 
 # Security. Production defaults are strict; DEBUG relaxes them for local work.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -254,7 +254,7 @@ def test_a_billing_portal_stripe_refuses_is_reported_as_unavailable(stripe_stub)
     ],
 )
 def test_the_fee_to_cover_is_the_charge_that_leaves_the_whole_gift(amount, fee):
-    assert fee_to_cover(amount) == fee
+    assert fee_to_cover(amount, "usd") == fee
     charged = amount + fee
     # What Stripe keeps of that charge (2.2% + 30, rounded as Stripe rounds) leaves at least the gift.
     stripe_keeps = (charged * 220 + 5_000) // 10_000 + 30
@@ -266,5 +266,5 @@ def test_the_fee_settings_change_the_estimate(settings):
     settings.FEE_COVER_FIXED_MINOR = 0
 
     # 10000 / 0.971 = 10298.66… → 10299
-    assert fee_to_cover(10_000) == 299
-    assert fee_to_cover(0) == 0
+    assert fee_to_cover(10_000, "usd") == 299
+    assert fee_to_cover(0, "usd") == 0
