@@ -294,6 +294,15 @@ DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS = 3600
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# A donor waits on the call that opens Checkout. Its longest wait, every try timing out,
+# is (connect + read) × (retries + 1) plus stripe-python's sleeps between tries (0.5 s, then
+# 1 s): (2 + 5) × 3 + 1.5 = 22.5 s by default, inside nginx's 30 s proxy_read_timeout
+# (deploy/nginx/podari-proxy.conf) and gunicorn's 60 s timeout (gunicorn.conf.py) with room
+# for the rest of the request; tests/donations/test_stripe_timeouts.py keeps it so. Stripe
+# answers in well under a second; a retry reuses the idempotency key, so it never opens a
+# second session.
+STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=2.0)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=5.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # The charity's Stripe account is shared with ticket sales, shops and other tools. This
 # site acts only on what it created: its Checkout Sessions carry this marker in their
