@@ -20,6 +20,7 @@ from donations.money import (
 )
 
 OTHER_AMOUNT = "other"
+AMOUNT_CUSTOM_MAX_LENGTH = 20
 
 
 # The words a donor reads before paying. They take amounts already written out, with their
@@ -133,7 +134,7 @@ class DonateForm(forms.Form):
     amount_custom = forms.CharField(
         label="Other amount",
         required=False,
-        max_length=20,
+        max_length=AMOUNT_CUSTOM_MAX_LENGTH,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "transaction-amount"}),
     )
     project = forms.ModelChoiceField(
@@ -220,22 +221,25 @@ class DonateForm(forms.Form):
     def _payment_words(self):
         """What the donor pays as the form stands (as first drawn, or as sent back with a
         mistake): the amount the chosen radio decides, as clean() takes it."""
-        currency = self.amounts.currency
+        amounts = self.amounts
         choice = self._value("amount_preset")
-        typed = (self._value("amount_custom") or "").strip()
+        typed = str(self._value("amount_custom") or "").strip()
         amount = None
-        if choice == OTHER_AMOUNT or (not choice and typed):
+        if (choice == OTHER_AMOUNT or (not choice and typed)) and len(typed) <= AMOUNT_CUSTOM_MAX_LENGTH:
             try:
-                amount = parse_major_amount(typed, currency)
-            except ValueError:
+                amount = parse_major_amount(typed, amounts.currency)
+            except (ValueError, ArithmeticError):  # not an amount, or too many digits to be one
                 amount = None
-        elif choice and str(choice).isdigit():
+        elif choice in [str(minor) for minor in amounts.presets]:
             amount = int(choice)
-        if amount is not None and (amount <= 0 or not is_chargeable(amount, currency)):
+        # Only an amount the form would take is named; anything else shows the fee's rule.
+        if amount is not None and not (
+            amounts.min_minor <= amount <= amounts.max_minor and is_chargeable(amount, amounts.currency)
+        ):
             amount = None
         return PaymentWords(
             amount_minor=amount,
-            currency=currency,
+            currency=amounts.currency,
             monthly=self._value("frequency") == Gift.Frequency.MONTHLY,
             cover_fee=bool(self._value("cover_fee")),
         )
@@ -276,6 +280,8 @@ class DonateForm(forms.Form):
                     "presets": [[str(m), amounts.format(m)] for m in amounts.presets],
                     "default": str(amounts.default_preset),
                     "help": amount_help(amounts),
+                    "min": amounts.min_minor,
+                    "max": amounts.max_minor,
                     "format": format_parts(currency),
                     "fee_fixed": fee_fixed_minor(currency),
                     "fee_rule": [fee_rule_text(currency, monthly=monthly) for monthly in (False, True)],

@@ -33,16 +33,19 @@
   }
 
   // The gift in minor units, from the chosen preset or the typed amount, as the server takes
-  // it (donations.money.parse_major_amount); null if there is none it could take.
+  // it (donations.money.parse_major_amount, within the currency's limits); null if there is
+  // none it would take.
   function amountMinor(info) {
     var radio = form.querySelector('input[name="amount_preset"]:checked');
-    var text = (form.elements.amount_custom ? form.elements.amount_custom.value : "").replace(/[\s$]/g, "");
     if (radio && radio.value !== "other") {
       return parseInt(radio.value, 10);
     }
-    if (!radio && text === "") {
+    var box = form.elements.amount_custom;
+    var text = box ? box.value.trim() : "";
+    if (text === "" || (box.maxLength > 0 && text.length > box.maxLength)) {
       return null;
     }
+    text = text.replace(/[\s$]/g, "");
     if (!plainAmount.test(text)) {
       return null;
     }
@@ -57,7 +60,7 @@
       fraction += "0";
     }
     var minor = parseInt((parts[0] || "0") + fraction, 10);
-    return minor > 0 ? minor : null;
+    return minor >= info.min && minor <= info.max ? minor : null;
   }
 
   // donations.money.fee_to_cover: the charge that leaves the whole gift after the fee,

@@ -284,6 +284,28 @@ def test_without_an_amount_the_fee_line_states_the_rule(client, projects):
     )
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"amount_preset": "other", "amount_custom": "4.99"},  # below the smallest gift
+        {"amount_preset": "other", "amount_custom": "25001"},  # above the largest
+        {"amount_preset": "other", "amount_custom": "9" * 20},
+        {"amount_preset": "other", "amount_custom": "9" * 2_000},
+        {"amount_preset": "9" * 2_000},  # not one of the presets
+        {"amount_preset": "2600"},
+    ],
+)
+def test_an_amount_the_form_would_refuse_is_not_named(client, projects, fields):
+    response = client.post(DONATE_URL, {"project": "car-t", "currency": "usd", "cover_fee": "on", **fields})
+
+    assert response.status_code == 200
+    assert words_on(response) == (
+        "Donate",
+        "Add the card fee (2.2% + $0.30) so all of your gift reaches the project",
+        "",
+    )
+
+
 # Checkout says what the form said
 
 

@@ -68,11 +68,20 @@ def test_a_typed_amount_is_named_as_the_server_names_it(
     expect_words(page, PaymentWords(amount_minor, currency, True, True))
 
 
-def test_an_amount_the_server_would_refuse_names_no_total(browser_page, projects_in_four_currencies):
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "12.345",  # Stripe takes dinars in steps of 10 fils
+        "1.99",  # below the smallest gift, KWD 2
+        "7500.01",  # above the largest
+        "12,34",
+    ],
+)
+def test_an_amount_the_server_would_refuse_names_no_total(browser_page, projects_in_four_currencies, typed):
     page = browser_page
     page.goto("/donate/?project=kuwait")
     page.get_by_role("radio", name="Other amount").check()
-    page.get_by_role("textbox", name=flows.AMOUNT_BOX).fill("12.345")  # Stripe takes steps of 10 fils
+    page.get_by_role("textbox", name=flows.AMOUNT_BOX).fill(typed)
 
     expect_words(page, PaymentWords(None, "kwd", False, False))
     expect(page.locator("[data-donate-summary]")).to_be_hidden()
