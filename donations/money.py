@@ -174,8 +174,9 @@ def gift_amounts(currency: str) -> GiftAmounts:
 # "Cover the fee": the fixed part of Stripe's card fee, per currency charged, in its minor units.
 # Stripe keeps a percentage of each charge (FEE_COVER_PERCENT_BP for every currency: 220 is
 # its US nonprofit rate, 2.2%) plus a fixed amount that depends on the currency. Where these
-# come from (Stripe's price lists as read in December 2026; Stripe changes them, so compare
-# now and then with the fees on the account's own payments, Dashboard → Balances):
+# come from (the fixed part of Stripe's card price in each currency's own market, December
+# 2026; Stripe changes them, and this US account pays its fees in dollars after conversion,
+# so compare now and then with the fees on the account's own payments, Dashboard → Balances):
 # - usd 30¢: stripe.com/pricing (the nonprofit rate keeps the 30¢:
 #   support.stripe.com/questions/fee-discount-for-nonprofit-organizations);
 # - eur €0.25: any euro-area list (stripe.com/ie/pricing); gbp 20p: stripe.com/gb/pricing;
