@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class CharityConfig(AppConfig):
     name = "charity"
     verbose_name = "Who we are"
-
-    def ready(self):
-        from charity import signals  # noqa: F401

@@ -1,10 +1,18 @@
+from dataclasses import dataclass
+
 from django import forms
 from django.conf import settings
 
 from donations.models import Donor, Gift, Project, RecurringGift
 from donations.money import (
+    MONTHLY_CADENCE,
     decimals_for,
+    fee_fixed_minor,
     fee_to_cover,
+    format_money,
+    format_parts,
+    format_percent_bp,
+    format_with_cadence,
     gift_amounts,
     is_chargeable,
     parse_major_amount,
@@ -12,6 +20,90 @@ from donations.money import (
 )
 
 OTHER_AMOUNT = "other"
+AMOUNT_CUSTOM_MAX_LENGTH = 20
+
+
+# The words a donor reads before paying. They take amounts already written out, with their
+# cadence ("$25.87 a month"), so that the page's script fills the very same sentences (it
+# gets them with "{total}", "{fee}" and "{gift}" in place of the amounts).
+
+
+def donate_button_text(total=None):
+    return f"Donate {total}" if total else "Donate"
+
+
+def fee_line_text(fee):
+    return f"Add {fee} so all of your gift reaches the project"
+
+
+def fee_rule_text(currency, *, monthly):
+    """The fee line while no amount is known: the rule itself ("2.2% + $0.30")."""
+    fixed = format_money(fee_fixed_minor(currency), currency)
+    each = " each month" if monthly else ""
+    return (
+        f"Add the card fee ({format_percent_bp(settings.FEE_COVER_PERCENT_BP)}% + {fixed}){each} "
+        "so all of your gift reaches the project"
+    )
+
+
+def summary_text(total, *, gift=None, fee=None):
+    return f"Total: {total} ({gift} gift + {fee} card fee)" if fee else f"Total: {total}"
+
+
+@dataclass(frozen=True)
+class PaymentWords:
+    """The button, the fee line and the summary for one state of the form, from one set of
+    numbers: the total the button names is the one Checkout charges."""
+
+    amount_minor: int | None  # None while the form holds no amount it could take
+    currency: str
+    monthly: bool
+    cover_fee: bool
+
+    @property
+    def fee_minor(self):
+        return fee_to_cover(self.amount_minor, self.currency) if self.amount_minor else 0
+
+    @property
+    def total_minor(self):
+        return self.amount_minor + (self.fee_minor if self.cover_fee else 0)
+
+    def _with_cadence(self, minor):
+        return format_with_cadence(minor, self.currency, self.monthly)
+
+    @property
+    def button(self):
+        return donate_button_text(self._with_cadence(self.total_minor) if self.amount_minor else None)
+
+    @property
+    def fee_line(self):
+        if not self.amount_minor:
+            return fee_rule_text(self.currency, monthly=self.monthly)
+        return fee_line_text(self._with_cadence(self.fee_minor))
+
+    @property
+    def summary(self):
+        if not self.amount_minor:
+            return ""
+        if not self.cover_fee:
+            return summary_text(self._with_cadence(self.total_minor))
+        return summary_text(
+            self._with_cadence(self.total_minor),
+            gift=format_money(self.amount_minor, self.currency),
+            fee=format_money(self.fee_minor, self.currency),
+        )
+
+
+def script_words():
+    """The same sentences for the page's script, with placeholders for the amounts."""
+    return {
+        "button": donate_button_text("{total}"),
+        "button_unknown": donate_button_text(),
+        "fee": fee_line_text("{fee}"),
+        "summary": summary_text("{total}"),
+        "summary_fee": summary_text("{total}", gift="{gift}", fee="{fee}"),
+        "cadence": MONTHLY_CADENCE,
+    }
 
 
 def project_label(project, *, with_currency=False):
@@ -42,7 +134,7 @@ class DonateForm(forms.Form):
     amount_custom = forms.CharField(
         label="Other amount",
         required=False,
-        max_length=20,
+        max_length=AMOUNT_CUSTOM_MAX_LENGTH,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "transaction-amount"}),
     )
     project = forms.ModelChoiceField(
@@ -121,24 +213,44 @@ class DonateForm(forms.Form):
             (str(minor), self.amounts.format(minor)) for minor in self.amounts.presets
         ] + [(OTHER_AMOUNT, "Other amount")]
         self.fields["amount_custom"].help_text = amount_help(self.amounts)
-        self.fields["cover_fee"].label = self.fee_rule()
         self.initial.setdefault("amount_preset", str(self.amounts.default_preset))
+        # Drawn for the form as it stands; the page's script keeps them in step as it changes.
+        self.payment = self._payment_words()
+        self.fields["cover_fee"].label = self.payment.fee_line
 
-    @property
-    def fee_percent_bp(self):
-        return settings.FEE_COVER_PERCENT_BP
-
-    @property
-    def fee_fixed_minor(self):
-        return settings.FEE_COVER_FIXED_MINOR
-
-    def fee_rule(self):
-        """The "cover the fee" label before an amount is known (the script names the exact sum)."""
-        percent = f"{settings.FEE_COVER_PERCENT_BP // 100}.{settings.FEE_COVER_PERCENT_BP % 100:02d}".rstrip(
-            "0"
+    def _payment_words(self):
+        """What the donor pays as the form stands (as first drawn, or as sent back with a
+        mistake): the amount the chosen radio decides, as clean() takes it."""
+        amounts = self.amounts
+        choice = self._value("amount_preset")
+        typed = str(self._value("amount_custom") or "").strip()
+        amount = None
+        if (choice == OTHER_AMOUNT or (not choice and typed)) and len(typed) <= AMOUNT_CUSTOM_MAX_LENGTH:
+            try:
+                amount = parse_major_amount(typed, amounts.currency)
+            except (ValueError, ArithmeticError):  # not an amount, or too many digits to be one
+                amount = None
+        elif choice in [str(minor) for minor in amounts.presets]:
+            amount = int(choice)
+        # Only an amount the form would take is named; anything else shows the fee's rule.
+        if amount is not None and not (
+            amounts.min_minor <= amount <= amounts.max_minor and is_chargeable(amount, amounts.currency)
+        ):
+            amount = None
+        return PaymentWords(
+            amount_minor=amount,
+            currency=amounts.currency,
+            monthly=self._value("frequency") == Gift.Frequency.MONTHLY,
+            cover_fee=bool(self._value("cover_fee")),
         )
-        fixed = self.amounts.format(settings.FEE_COVER_FIXED_MINOR)
-        return f"Add the card fee ({percent.rstrip('.')}% + {fixed}) so all of my gift reaches the project"
+
+    def _value(self, name):
+        """A field's value as sent, or as first offered; unlike self[name].value(), this
+        draws no bound field, whose label would be fixed before the fee line is known."""
+        field = self.fields[name]
+        if self.is_bound:
+            return field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+        return self.get_initial_for_field(field, name)
 
     def amount_meanings(self):
         """What each preset amount does for the chosen project, in the order of the presets."""
@@ -152,23 +264,35 @@ class DonateForm(forms.Form):
         ]
 
     def currency_options(self):
-        """For the script that switches amounts when the project changes: each currency's amounts."""
+        """For the page's scripts: each currency's amounts, how its amounts are written and
+        its fee, and the sentences that name what the donor pays."""
         options = {}
         for project in self.projects:
             amounts = gift_amounts(project.currency)
+            currency = amounts.currency
             options.setdefault(
-                amounts.currency,
+                currency,
                 {
-                    "currency": amounts.currency,
-                    "decimals": decimals_for(amounts.currency),
+                    "currency": currency,
+                    "decimals": decimals_for(currency),
                     "symbol": amounts.symbol,
                     "name": amounts.name,
                     "presets": [[str(m), amounts.format(m)] for m in amounts.presets],
                     "default": str(amounts.default_preset),
                     "help": amount_help(amounts),
+                    "min": amounts.min_minor,
+                    "max": amounts.max_minor,
+                    "format": format_parts(currency),
+                    "fee_fixed": fee_fixed_minor(currency),
+                    "fee_rule": [fee_rule_text(currency, monthly=monthly) for monthly in (False, True)],
                 },
             )
-        return {"projects": {p.slug: p.currency.lower() for p in self.projects}, "currencies": options}
+        return {
+            "projects": {p.slug: p.currency.lower() for p in self.projects},
+            "currencies": options,
+            "fee_percent_bp": settings.FEE_COVER_PERCENT_BP,
+            "words": script_words(),
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -229,11 +353,12 @@ class DonateForm(forms.Form):
         donor = Donor.for_email(data["donor_email"], name=data["donor_name"].strip())
         if donor is not None and data["wants_impact_emails"]:
             donor.give_impact_consent()
+        fee = fee_to_cover(data["amount_minor"], data["currency"]) if data["cover_fee"] else 0
         gift = Gift.objects.create(
             project=data["project"],
             amount_minor=data["amount_minor"],
             currency=data["currency"],
-            fee_covered_minor=fee_to_cover(data["amount_minor"]) if data["cover_fee"] else 0,
+            fee_covered_minor=fee,
             donor=donor,
             donor_name=data["donor_name"].strip(),
             donor_email=data["donor_email"],

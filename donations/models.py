@@ -804,11 +804,6 @@ class RecurringGift(models.Model):
     def __str__(self):
         return f"Monthly gift #{self.pk} to {self.project}"
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Project pages show the number of monthly donors.
-        transaction.on_commit(_pages_changed)
-
     @classmethod
     def begin(cls, gift):
         """The record of a monthly gift a donor has just asked for; `gift` (pending) is

@@ -11,7 +11,13 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel.core import get_global
-from babel.numbers import format_currency, get_currency_name, get_currency_symbol, get_territory_currencies
+from babel.numbers import (
+    format_currency,
+    get_currency_name,
+    get_currency_precision,
+    get_currency_symbol,
+    get_territory_currencies,
+)
 from django.conf import settings
 
 # Stripe's zero-decimal currencies: amounts are already whole units (¥500 is 500).
@@ -197,20 +203,118 @@ def gift_amounts(currency: str) -> GiftAmounts:
     return GiftAmounts(currency=currency, presets=tuple(presets), min_minor=low, max_minor=high)
 
 
-def fee_to_cover(amount_minor, *, percent_bp=None, fixed_minor=None):
-    """What a donor adds so that all of `amount_minor` reaches the project.
+# "Cover the fee": the fixed part of Stripe's card fee, per currency charged, in its minor units.
+# Stripe keeps a percentage of each charge (FEE_COVER_PERCENT_BP for every currency: 220 is
+# its US nonprofit rate, 2.2%) plus a fixed amount that depends on the currency. Where these
+# come from (the fixed part of Stripe's card price in each currency's own market, December
+# 2026; Stripe changes them, and this US account pays its fees in dollars after conversion,
+# so compare now and then with the fees on the account's own payments, Dashboard → Balances):
+# - usd 30¢: stripe.com/pricing (the nonprofit rate keeps the 30¢:
+#   support.stripe.com/questions/fee-discount-for-nonprofit-organizations);
+# - eur €0.25: any euro-area list (stripe.com/ie/pricing); gbp 20p: stripe.com/gb/pricing;
+#   cad C$0.30: stripe.com/ca/pricing; aud A$0.30: stripe.com/au/pricing;
+#   chf CHF 0.30: stripe.com/ch/pricing;
+# - jpy, krw and the dinars have no fixed part of their own to copy: Stripe Japan's list is a
+#   flat 3.6%, and Stripe has no local price list in Korea or the dinar countries. This US
+#   account pays its 30¢ on those charges too, so their rows are 30¢ at about 150 ¥, 1,400 ₩,
+#   0.31 KWD, 0.377 BHD, 0.385 OMR, 0.709 JOD and 3.1 TND to the dollar, rounded up to a
+#   round amount Stripe accepts (dinars in steps of 10 fils).
+# docs.stripe.com/currencies/settlement-fees lists what an account pays per currency it settles.
+# Every row can be changed without a release: FEE_COVER_FIXED_MINOR_BY_CURRENCY
+# ("eur=25,gbp=20") replaces rows, and FEE_COVER_FIXED_MINOR the default currency's row.
+FEE_FIXED_MINOR_BY_CURRENCY = {
+    "usd": 30,
+    "eur": 25,
+    "gbp": 20,
+    "cad": 30,
+    "aud": 30,
+    "chf": 30,
+    "jpy": 50,
+    "krw": 500,
+    "kwd": 100,
+    "bhd": 120,
+    "omr": 120,
+    "jod": 220,
+    "tnd": 950,
+}
+
+
+def round_up_to_chargeable(amount_minor: int, currency: str) -> int:
+    """The smallest amount Stripe accepts that is not less than `amount_minor`: three-decimal
+    currencies go in steps of ten minor units (https://docs.stripe.com/currencies#three-decimal);
+    zero-decimal currencies are already whole units."""
+    if is_chargeable(amount_minor, currency):
+        return amount_minor
+    return amount_minor + 10 - amount_minor % 10
+
+
+def fee_fixed_minor(currency: str) -> int:
+    """Stripe's fixed fee per charge in `currency`, in its minor units (see the table above).
+
+    A currency with no row gets the default currency's fixed fee moved to its number of
+    decimals, as gift_amounts() moves the presets; give it a row if its unit is worth much
+    more or less than a dollar.
+    """
+    currency = currency.lower()
+    configured = settings.FEE_COVER_FIXED_MINOR_BY_CURRENCY
+    if currency in configured:
+        return configured[currency]
+    if currency == settings.DEFAULT_CURRENCY and settings.FEE_COVER_FIXED_MINOR is not None:
+        return settings.FEE_COVER_FIXED_MINOR
+    if currency in FEE_FIXED_MINOR_BY_CURRENCY:
+        return FEE_FIXED_MINOR_BY_CURRENCY[currency]
+    default = settings.DEFAULT_CURRENCY
+    if default == currency:  # a default currency with no row: the US figure, moved as below
+        default = "usd"
+    shift = decimals_for(currency) - decimals_for(default)
+    moved = int(Decimal(fee_fixed_minor(default)).scaleb(shift).to_integral_value(rounding="ROUND_CEILING"))
+    return round_up_to_chargeable(moved, currency)
+
+
+def fee_to_cover(amount_minor: int, currency: str) -> int:
+    """What a donor adds so that all of `amount_minor` reaches the project: the one rule,
+    used by the form, the page's words, Checkout's line items and the records.
 
     Stripe keeps a percentage of the whole charge plus a fixed amount, so the charge C
     must satisfy C - C * percent - fixed >= amount: C = (amount + fixed) / (1 - percent).
-    Integer arithmetic in basis points, rounded up to the next minor unit.
+    Integer arithmetic in basis points, rounded up to the next amount Stripe accepts.
     """
-    from django.conf import settings
-
-    percent_bp = settings.FEE_COVER_PERCENT_BP if percent_bp is None else percent_bp
-    fixed_minor = settings.FEE_COVER_FIXED_MINOR if fixed_minor is None else fixed_minor
+    percent_bp = settings.FEE_COVER_PERCENT_BP
     if amount_minor <= 0 or not 0 <= percent_bp < 10_000:
         return 0
-    numerator = (amount_minor + fixed_minor) * 10_000
+    numerator = (amount_minor + fee_fixed_minor(currency)) * 10_000
     denominator = 10_000 - percent_bp
     charge = -(-numerator // denominator)  # ceiling division
-    return charge - amount_minor
+    return round_up_to_chargeable(charge, currency) - amount_minor
+
+
+def format_percent_bp(basis_points: int) -> str:
+    """220 → "2.2", 300 → "3", 275 → "2.75"."""
+    whole, hundredths = divmod(basis_points, 100)
+    return f"{whole}.{hundredths:02d}".rstrip("0").rstrip(".")
+
+
+# How a monthly amount is named wherever a donor reads it before paying (the donate form, its
+# script, the simulated checkout) and after (receipts, Manage my giving, emails).
+MONTHLY_CADENCE = "a month"
+
+
+def format_with_cadence(amount_minor: int, currency: str, monthly: bool) -> str:
+    """$25.87 a month for a monthly gift, $25.87 for a one-time one."""
+    shown = format_money(amount_minor, currency)
+    return f"{shown} {MONTHLY_CADENCE}" if monthly else shown
+
+
+def format_parts(currency: str) -> dict:
+    """How format_money() writes amounts in `currency`, for the donate page's script to write
+    them the same way: what goes before and after the digits, and how many decimals a
+    non-whole amount shows. Whole amounts show none ($25), others all of them ($25.87)."""
+    decimals = decimals_for(currency)
+    sample = format_money(1234 * 10**decimals, currency)  # "$1,234", "KWD1,234", "¥1,234"
+    before, _, after = sample.partition("1,234")
+    return {
+        "before": before,
+        "after": after,
+        "decimals": decimals,
+        "digits": get_currency_precision(currency.upper()),
+    }

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from donations import stripe_gateway, webhooks
 from donations.models import Gift, RecurringGift
+from donations.money import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +55,28 @@ def checkout_session_params(gift, *, success_url, cancel_url):
     }
     if gift.fee_covered_minor:
         metadata["fee_covered_minor"] = str(gift.fee_covered_minor)
-    line_items = [
-        _price_data(
-            gift,
-            name=f"Monthly gift: {project.title}" if gift.is_monthly else project.title,
-            description=project.summary,
-            unit_amount=gift.amount_minor,
+    # The same amounts as the donate form's button and fee line, and, for a monthly gift, the
+    # cadence on both lines: Stripe's total is then "$25.87 per month" as the form said.
+    amount = format_money(gift.amount_minor, gift.currency)
+    fee = format_money(gift.fee_covered_minor, gift.currency)
+    if gift.is_monthly:
+        gift_line = (
+            f"Monthly gift: {project.title}",
+            f"{amount} per month until you stop it. {project.summary}",
         )
+        fee_line = (
+            "Covering the card fee, per month",
+            f"{fee} per month, so that all of your {amount} per month reaches the project.",
+        )
+    else:
+        gift_line = (project.title, project.summary)
+        fee_line = ("Covering the card fee", f"{fee}, so that all of your {amount} gift reaches the project.")
+    line_items = [
+        _price_data(gift, name=gift_line[0], description=gift_line[1].strip(), unit_amount=gift.amount_minor)
     ]
     if gift.fee_covered_minor:
         line_items.append(
-            _price_data(
-                gift,
-                name="Covering the card fee",
-                description="So that all of your gift reaches the project.",
-                unit_amount=gift.fee_covered_minor,
-            )
+            _price_data(gift, name=fee_line[0], description=fee_line[1], unit_amount=gift.fee_covered_minor)
         )
     params = {
         "mode": "payment",

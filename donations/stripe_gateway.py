@@ -14,9 +14,6 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-# Seconds to wait for one answer from Stripe's API.
-STRIPE_TIMEOUT_SECONDS = 15
-
 # Events older than this are refused even with a valid signature (replay protection).
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -41,10 +38,31 @@ def _client():
         settings.STRIPE_SECRET_KEY,
         base_addresses=base_addresses,
         max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-        # Well inside gunicorn's 60 s worker timeout (gunicorn.conf.py), retries included,
-        # so a slow Stripe gives the donor our "try again" page rather than a proxy error.
-        http_client=stripe.new_default_http_client(timeout=STRIPE_TIMEOUT_SECONDS),
+        # A donor waits on this call. Even when every try times out, it ends (longest_wait_seconds)
+        # well before nginx (proxy_read_timeout) or gunicorn (timeout) gives up on the request,
+        # so a slow Stripe gives the donor our "try again" page, not a 504 or a killed worker
+        # (tests/donations/test_stripe_timeouts.py reads all three and checks it).
+        http_client=stripe.RequestsClient(
+            timeout=(settings.STRIPE_CONNECT_TIMEOUT_SECONDS, settings.STRIPE_TIMEOUT_SECONDS)
+        ),
     )
+
+
+def longest_wait_seconds(*, connect=None, read=None, retries=None):
+    """The longest one call to Stripe can take: every try waiting the whole connect and read
+    timeouts, plus stripe-python's longest sleep before each retry.
+
+    requests' read timeout bounds each wait for bytes from Stripe; Stripe's small JSON answer
+    comes at once, so it bounds the wait for the answer. The sleep before retry n is
+    min(0.5 s × 2^(n-1), 5 s), jittered down to no less than half, never below 0.5 s
+    (stripe._http_client.HTTPClient._sleep_time_seconds; it does not read Retry-After).
+    """
+    connect = settings.STRIPE_CONNECT_TIMEOUT_SECONDS if connect is None else connect
+    read = settings.STRIPE_TIMEOUT_SECONDS if read is None else read
+    retries = settings.STRIPE_MAX_NETWORK_RETRIES if retries is None else retries
+    first, most = stripe.HTTPClient.INITIAL_DELAY, stripe.HTTPClient.MAX_DELAY
+    sleeps = sum(max(first, min(first * 2 ** (n - 1), most)) for n in range(1, retries + 1))
+    return (retries + 1) * (connect + read) + sleeps
 
 
 def create_checkout_session(params, *, idempotency_key):

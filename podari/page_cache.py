@@ -9,8 +9,9 @@ Invalidation happens after the change commits, never inside its transaction. A r
 who arrived in between would otherwise read the new version, still see the old rows,
 and store the old page under the new version for everybody.
 
-- Saving or deleting a Story, Project or Gift (or changing their many-to-many links)
-  schedules the bump by signal; nothing else is needed.
+- Saving or deleting a row of any model public pages show (or changing its many-to-many
+  links) schedules the bump of its version by signal: podari/cache_wiring.py holds the one
+  map from model to version, and connects it.
 - `invalidate_pages_on_commit()` schedules the same bump by hand, for code that changes
   what pages show without sending those signals (`QuerySet.update()`, raw SQL).
 
@@ -42,7 +43,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import QueryDict
 from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import patch_cache_control
@@ -110,48 +110,6 @@ def invalidate_pages_on_commit(using=None):
 def invalidate_gift_pages_on_commit(using=None):
     """Invalidate the pages that show gifts once the current transaction commits."""
     transaction.on_commit(bump_gifts_version, using=using)
-
-
-def _invalidate_on_commit_receiver(sender, using=None, **kwargs):
-    invalidate_pages_on_commit(using=using)
-
-
-def _invalidate_gift_pages_on_commit_receiver(sender, using=None, **kwargs):
-    invalidate_gift_pages_on_commit(using=using)
-
-
-def connect_gift_invalidation(model):
-    """A gift (saved, deleted) changes only the pages that show gifts."""
-    post_save.connect(
-        _invalidate_gift_pages_on_commit_receiver,
-        sender=model,
-        dispatch_uid=f"page-cache-save-{model.__name__}",
-    )
-    post_delete.connect(
-        _invalidate_gift_pages_on_commit_receiver,
-        sender=model,
-        dispatch_uid=f"page-cache-delete-{model.__name__}",
-    )
-
-
-def connect_invalidation(*models):
-    for model in models:
-        post_save.connect(
-            _invalidate_on_commit_receiver,
-            sender=model,
-            dispatch_uid=f"page-cache-save-{model.__name__}",
-        )
-        post_delete.connect(
-            _invalidate_on_commit_receiver,
-            sender=model,
-            dispatch_uid=f"page-cache-delete-{model.__name__}",
-        )
-        for field in model._meta.many_to_many:
-            m2m_changed.connect(
-                _invalidate_on_commit_receiver,
-                sender=field.remote_field.through,
-                dispatch_uid=f"page-cache-m2m-{model.__name__}-{field.name}",
-            )
 
 
 def page_key(request):

@@ -294,6 +294,15 @@ DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS = 3600
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# A donor waits on the call that opens Checkout. Its longest wait, every try timing out,
+# is (connect + read) × (retries + 1) plus stripe-python's sleeps between tries (0.5 s, then
+# 1 s): (2 + 5) × 3 + 1.5 = 22.5 s by default, inside nginx's 30 s proxy_read_timeout
+# (deploy/nginx/podari-proxy.conf) and gunicorn's 60 s timeout (gunicorn.conf.py) with room
+# for the rest of the request; tests/donations/test_stripe_timeouts.py keeps it so. Stripe
+# answers in well under a second; a retry reuses the idempotency key, so it never opens a
+# second session.
+STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=2.0)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=5.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # The charity's Stripe account is shared with ticket sales, shops and other tools. This
 # site acts only on what it created: its Checkout Sessions carry this marker in their
@@ -327,9 +336,18 @@ DONATION_PRESETS_MINOR = [
     int(v) for v in env.list("DONATION_PRESETS_MINOR", default=[2500, 5000, 10000, 25000])
 ]
 # "Cover the fee": Stripe's card fee as a percentage in basis points (220 = 2.2%) plus a
-# fixed amount in minor units of the gift's currency; the donor may add it on top.
+# fixed amount per charge that depends on the currency (the table and its sources are in
+# donations/money.py); the donor may add it on top. FEE_COVER_FIXED_MINOR replaces the
+# default currency's fixed amount, FEE_COVER_FIXED_MINOR_BY_CURRENCY ("eur=25,gbp=20") any
+# currency's, in its minor units.
 FEE_COVER_PERCENT_BP = env.int("FEE_COVER_PERCENT_BP", default=220)
-FEE_COVER_FIXED_MINOR = env.int("FEE_COVER_FIXED_MINOR", default=30)
+FEE_COVER_FIXED_MINOR = env.int("FEE_COVER_FIXED_MINOR", default=None)
+FEE_COVER_FIXED_MINOR_BY_CURRENCY = {
+    code.strip().lower(): int(minor)
+    for code, minor in (
+        item.split("=", 1) for item in env.list("FEE_COVER_FIXED_MINOR_BY_CURRENCY", default=[])
+    )
+}
 
 # Security. Production defaults are strict; DEBUG relaxes them for local work.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

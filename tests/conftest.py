@@ -159,19 +159,28 @@ def make_gift(db):
 
 
 class StripeStub:
-    """Records every request the stripe library sends and answers with queued responses."""
+    """Records every request the stripe library sends and answers with queued responses.
+
+    `respond(body, delay=seconds)` answers that request only after the delay: a slow Stripe.
+    """
 
     def __init__(self):
         self.requests = []
         self.responses = []
+        self.stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
 
-    def respond(self, body, status=200):
-        self.responses.append((status, body))
+    def respond(self, body, status=200, *, delay=0):
+        self.responses.append((status, body, delay))
+
+    def stop(self):
+        self.stopping.set()  # a slow answer still waiting is cut short
+        self.server.shutdown()
+        self.server.server_close()
 
     def _handler_class(self):
         stub = self
@@ -194,14 +203,19 @@ class StripeStub:
                         "params": dict(parse_qsl(raw, keep_blank_values=True)),
                     }
                 )
-                status, body = stub.responses.pop(0) if stub.responses else (500, {"error": {}})
+                status, body, delay = stub.responses.pop(0) if stub.responses else (500, {"error": {}}, 0)
+                if delay and stub.stopping.wait(delay):
+                    return
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Request-Id", "req_stub")
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("Request-Id", "req_stub")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (a timeout): as Stripe would, answer no one
 
             def log_message(self, *args):
                 pass
@@ -215,8 +229,7 @@ def stripe_stub(settings):
     stub.thread.start()
     settings.STRIPE_API_BASE = stub.url
     yield stub
-    stub.server.shutdown()
-    stub.server.server_close()
+    stub.stop()
 
 
 # Webhooks

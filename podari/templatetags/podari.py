@@ -4,7 +4,7 @@ from django import template
 from django.core.files.storage import default_storage
 from django.utils.html import format_html, format_html_join
 
-from donations.money import format_money
+from donations.money import format_money, format_with_cadence
 from podari.markdown import typographic as _typographic
 
 register = template.Library()
@@ -16,6 +16,12 @@ def money(amount_minor, currency):
     if amount_minor is None:
         return ""
     return format_money(int(amount_minor), currency)
+
+
+@register.simple_tag
+def money_with_cadence(amount_minor, currency, monthly):
+    """{% money_with_cadence gift.charged_minor gift.currency gift.is_monthly %} → $25.87 a month"""
+    return format_with_cadence(int(amount_minor), currency, bool(monthly))
 
 
 @register.simple_tag

@@ -1,8 +1,8 @@
 // The donate form's amount as one control. Without this script the page works as it is:
 // the "Other amount" box is always shown and the chosen radio decides (the server says so).
 // With it: the box appears when "Other amount" is chosen, typing in it chooses "Other
-// amount", the button names the amount ("Donate $30"), and choosing a project in another
-// currency switches the presets to that currency.
+// amount", and choosing a project in another currency switches the presets to that
+// currency. gift_total.js, loaded after this one, names the total in the button.
 (function () {
   "use strict";
   var form = document.querySelector("[data-donate-form]");
@@ -14,58 +14,16 @@
   var box = form.elements.amount_custom;
   var other = form.querySelector('input[name="amount_preset"][value="other"]');
   var otherField = form.querySelector("[data-other-amount]");
-  var button = form.querySelector("[data-donate-button]");
   var currencyInput = form.querySelector("[data-currency]");
   var project = form.elements.project;
-  // The same digits the server takes: "1,000", "12.50", "$25"; not "1e3" or "-5".
-  var plainAmount = /^([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]*)?$|^\.[0-9]+$/;
-
-  function currency() {
-    return options.currencies[currencyInput.value];
-  }
 
   function chosen() {
     return form.querySelector('input[name="amount_preset"]:checked');
   }
 
-  function format(major, info) {
-    var whole = Math.round(major * Math.pow(10, info.decimals)) % Math.pow(10, info.decimals) === 0;
-    var digits = whole ? 0 : Math.min(info.decimals, 2);
-    return new Intl.NumberFormat("en-US", {
-      style: "currency",
-      currency: info.currency.toUpperCase(),
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-    }).format(major);
-  }
-
-  function typedAmount() {
-    var text = box.value.replace(/[\s$]/g, "");
-    var info = currency();
-    if (!plainAmount.test(text)) {
-      return null;
-    }
-    var parts = text.replace(/,/g, "").split(".");
-    var decimals = info.decimals === 3 ? 2 : info.decimals;
-    if (parts[1] && parts[1].replace(/0+$/, "").length > decimals) {
-      return null;
-    }
-    var major = Number(parts.join("."));
-    return major > 0 ? format(major, info) : null;
-  }
-
   function update() {
-    var radio = chosen();
-    var isOther = radio === other;
     // Keep the box in view while it holds a mistake the server pointed out, or a value.
-    otherField.hidden = !isOther && !box.getAttribute("aria-invalid") && box.value === "";
-    var label = null;
-    if (isOther) {
-      label = typedAmount();
-    } else if (radio) {
-      label = radio.parentNode.textContent.trim();
-    }
-    button.textContent = label ? "Donate " + label : "Donate";
+    otherField.hidden = chosen() !== other && !box.getAttribute("aria-invalid") && box.value === "";
   }
 
   function switchCurrency() {

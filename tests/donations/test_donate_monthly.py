@@ -135,8 +135,9 @@ def test_the_simulated_monthly_checkout_shows_an_active_monthly_gift(client, don
         project, amount_preset="2500", frequency="monthly", cover_fee="on", donor_email="j@example.com"
     )
     checkout_page = client.get(response["Location"]).content.decode()
-    assert "$25.00 every month" in checkout_page or "$25 every month" in checkout_page
-    assert "$0.87" in checkout_page
+    assert "<dd>$25 a month</dd>" in checkout_page
+    assert "<dd>$0.87 a month</dd>" in checkout_page
+    assert "Pay $25.87 a month (simulated)" in checkout_page
 
     paid = client.post(response["Location"], {"action": "pay"}, follow=True)
 

@@ -460,9 +460,6 @@ def test_a_donor_record_is_made_from_the_email_stripe_collected(
 # The Checkout Session Stripe is asked for
 
 
-FEE_LINE_DESCRIPTION = "So that all of your gift reaches the project."
-
-
 def checkout_request(rf):
     return rf.post("/donate/")
 
@@ -505,13 +502,17 @@ def test_a_monthly_gift_asks_stripe_for_a_subscription_mode_session(
         "line_items[0][price_data][currency]": "usd",
         "line_items[0][price_data][unit_amount]": "2500",
         "line_items[0][price_data][product_data][name]": "Monthly gift: CAR-T therapy for children",
-        "line_items[0][price_data][product_data][description]": project.summary,
+        "line_items[0][price_data][product_data][description]": (
+            f"$25 per month until you stop it. {project.summary}"
+        ),
         "line_items[0][price_data][recurring][interval]": "month",
         "line_items[1][quantity]": "1",
         "line_items[1][price_data][currency]": "usd",
         "line_items[1][price_data][unit_amount]": "87",
-        "line_items[1][price_data][product_data][name]": "Covering the card fee",
-        "line_items[1][price_data][product_data][description]": FEE_LINE_DESCRIPTION,
+        "line_items[1][price_data][product_data][name]": "Covering the card fee, per month",
+        "line_items[1][price_data][product_data][description]": (
+            "$0.87 per month, so that all of your $25 per month reaches the project."
+        ),
         "line_items[1][price_data][recurring][interval]": "month",
         "client_reference_id": str(gift.public_id),
         **{f"metadata[{key}]": value for key, value in metadata.items()},

@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 NOT_FOUND_PATH = "/no-such-page/"
 # The typed amount's box ("Other amount", "Or enter another amount, in US dollars"...).
 AMOUNT_BOX = re.compile(r"(other|another) amount", re.IGNORECASE)
+# The "cover the fee" checkbox, whatever sum it names.
+FEE_LABEL = re.compile("so all of your gift reaches the project")
 # The submit button: the donate script names the amount in it ("Donate $30").
 DONATE_BUTTON = re.compile(r"^Donate\b")
 # The thank-you page's heading: "Thank you", or "Thank you, Jane! Your gift is at work for…".
