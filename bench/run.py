@@ -578,30 +578,74 @@ def completed_event_template():
 
 PENDING_GIFT_SQL = """
     INSERT INTO donations_gift (
-        public_id, project_id, amount_minor, currency, amount_refunded_minor, status, frequency,
+        public_id, project_id, amount_minor, currency, status, frequency, livemode,
         donor_name, donor_email, show_name_publicly, dedication, dedication_name,
         stripe_checkout_session_id, stripe_charge_id, needs_review, review_reason, created_at, updated_at
     ) VALUES (
-        gen_random_uuid(), %s, %s, 'usd', 0, 'pending', 'one_time',
+        gen_random_uuid(), %s, %s, 'usd', 'pending', 'one_time', false,
         '', %s, false, '', '', %s, '', false, '', now(), now()
     ) RETURNING id, public_id
 """
 
 
-def prepare_webhook_events(project_ids, rng, distinct=None, all_pending=False, amounts=None):
-    """Distinct events: half for gifts the donate form recorded as pending (the site's
-    marker and the gift's public id, as start_checkout sends), half for sessions of the
-    site's whose local gift is missing, which the webhook must create. With all_pending,
-    every event is for a pending gift, as during a giving spike; `amounts` fixes them."""
+def renewal_event_template():
+    """A real-shaped invoice.paid event: a monthly gift's payment, as the tests post it."""
+    return json.loads((ROOT / "tests" / "fixtures" / "stripe" / "invoice_paid.json").read_text())
+
+
+def renewal_event(template, monthly, run_id, i, now):
+    """invoice.paid for the next month of one of the seeded monthly gifts."""
+    subscription_id, amount, currency, public_id = monthly
+    event = copy.deepcopy(template)
+    event["id"] = f"evt_bench{run_id}{i:05d}{secrets.token_hex(6)}"
+    event["created"] = now
+    invoice = event["data"]["object"]
+    invoice_id = f"in_bench{run_id}{i:05d}{secrets.token_hex(6)}"
+    invoice.update(
+        id=invoice_id,
+        billing_reason="subscription_cycle",
+        amount_due=amount,
+        amount_paid=amount,
+        total=amount,
+        currency=currency,
+        customer_email=f"monthly{i}@example.com",
+        customer_name=f"Monthly Donor {i}",
+        livemode=False,
+        status_transitions={"finalized_at": now, "paid_at": now},
+    )
+    invoice["parent"] = {
+        "type": "subscription_details",
+        "quote_details": None,
+        "subscription_details": {
+            "subscription": subscription_id,
+            "metadata": {"podari_site": "podari-life", "recurring_gift_public_id": public_id},
+        },
+    }
+    invoice.pop("payments", None)
+    return {"id": event["id"], "session": invoice_id, "amount": amount, "precreated": False,
+            "body": json.dumps(event)}  # fmt: skip
+
+
+def prepare_webhook_events(project_ids, rng, distinct=None, all_pending=False, amounts=None, monthly=()):
+    """Distinct events: one in five a monthly gift's renewal (invoice.paid, a new gift for
+    one of `monthly`, the seeded monthly gifts); of the rest, half complete gifts the donate
+    form recorded as pending (the site's marker and the gift's public id, as start_checkout
+    sends), half sessions of the site's whose local gift is missing, which the webhook must
+    create. With all_pending, every event is for a pending gift, as during a giving spike;
+    `amounts` fixes them."""
     if distinct is None:
         distinct = round(WEBHOOK_DELIVERIES * (1 - WEBHOOK_DUPLICATE_SHARE))
     template = completed_event_template()
+    renewal_template = renewal_event_template()
     run_id = secrets.token_hex(4)
     now = int(time.time())
     events = []
     conn = psycopg2.connect(PG_BENCH_DSN)
     with conn, conn.cursor() as cursor:
         for i in range(distinct):
+            if monthly and not all_pending and i % 5 == 4:
+                events.append(renewal_event(renewal_template, rng.choice(monthly), run_id, i, now))
+                continue
             amount = amounts[i] if amounts else rng.choice((2500, 5000, 5000, 10000, 25000, 7300))
             project_id = rng.choice(project_ids)
             session_id = f"cs_test_bench{run_id}{i:05d}{secrets.token_hex(20)}"
@@ -955,16 +999,17 @@ def spike_gifts_in_db(sessions):
     return {"gifts": gifts, "succeeded": succeeded}
 
 
-TOTALS_MISMATCH_SQL = """
-    SELECT count(*) FROM donations_project p
-    LEFT JOIN (
-        SELECT g.project_id, sum(g.amount_minor - g.amount_refunded_minor) AS raised, count(*) AS n
-        FROM donations_gift g JOIN donations_project q ON q.id = g.project_id AND q.currency = g.currency
-        WHERE g.status IN ('succeeded', 'partially_refunded')
-        GROUP BY g.project_id
-    ) t ON t.project_id = p.id
-    WHERE p.raised_minor <> coalesce(t.raised, 0) OR p.gift_count <> coalesce(t.n, 0)
-"""
+def ledger_differences():
+    """How many stored figures differ from the ledger's entries (`manage.py check_ledger`)."""
+    result = subprocess.run(  # noqa: S603 (this checkout's own manage.py)
+        [PYTHON, "manage.py", "check_ledger"], env=django_env(), cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode == 0:
+        return 0
+    found = re.search(r"(\d+) difference", result.stderr + result.stdout)
+    if not found:
+        raise RuntimeError(f"check_ledger failed: {result.stderr[-2000:]}")
+    return int(found.group(1))
 
 
 def webhook_db_counts(events, gifts_before):
@@ -981,24 +1026,16 @@ def webhook_db_counts(events, gifts_before):
         events_stored, processed, failed, max_attempts = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM donations_stripeevent WHERE status = 'failed'")
         failed_any = cursor.fetchone()[0]
+        # A session's gift, or a renewal's (by its invoice).
         cursor.execute(
-            "SELECT count(*), count(DISTINCT stripe_checkout_session_id), "
+            "SELECT count(*), count(DISTINCT coalesce(stripe_invoice_id, stripe_checkout_session_id)), "
             "count(*) FILTER (WHERE status = 'succeeded'), coalesce(sum(amount_minor), 0) "
-            "FROM donations_gift WHERE stripe_checkout_session_id = ANY(%s)",
-            [sessions],
+            "FROM donations_gift WHERE stripe_checkout_session_id = ANY(%s) OR stripe_invoice_id = ANY(%s)",
+            [sessions, sessions],
         )
         gifts, distinct_sessions, succeeded, amount = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM donations_gift")
         gifts_after = cursor.fetchone()[0]
-        # Projects whose stored totals (kept by Gift.save()) differ from a recount of their gifts.
-        cursor.execute(
-            "SELECT count(*) FROM information_schema.columns "
-            "WHERE table_name = 'donations_project' AND column_name IN ('raised_minor', 'gift_count')"
-        )
-        totals_mismatched = None
-        if cursor.fetchone()[0] == 2:
-            cursor.execute(TOTALS_MISMATCH_SQL)
-            totals_mismatched = cursor.fetchone()[0]
     conn.close()
     return {
         "stripe_events": events_stored,
@@ -1012,7 +1049,8 @@ def webhook_db_counts(events, gifts_before):
         "amount_ok": amount == sum(e["amount"] for e in events),
         "gifts_created": gifts_after - gifts_before,
         "gifts_expected_created": sum(1 for e in events if not e["precreated"]),
-        "totals_mismatched": totals_mismatched,
+        # Every stored figure recomputed from the ledger's entries.
+        "ledger_differences": ledger_differences(),
     }
 
 
@@ -1042,26 +1080,25 @@ def combine_webhook_rounds(rounds):
         "gifts_created", "gifts_expected_created",
     )  # fmt: skip
     db = {key: sum(c[key] for c in counts) for key in summed}
-    mismatched = [c["totals_mismatched"] for c in counts]
     db.update(
         failed_any=max(c["failed_any"] for c in counts),
         max_attempts=max(c["max_attempts"] for c in counts),
         amount_ok=all(c["amount_ok"] for c in counts),
-        totals_mismatched=None if None in mismatched else max(mismatched),
+        ledger_differences=max(c["ledger_differences"] for c in counts),
     )
     return hooks, db
 
 
 def webhook_checks(hooks, hooks_db):
     """The webhook run's rules of the money: (all HTTP 200, one processed event row per
-    event, one succeeded gift per event, stored project totals equal to a recount)."""
+    event, one succeeded gift per event, every stored figure equal to the ledger's entries)."""
     return (
         hooks["statuses"] == {"200": WEBHOOK_DELIVERIES * WEBHOOK_ROUNDS},
         hooks_db["stripe_events"] == hooks_db["processed"] == hooks["distinct"] and hooks_db["failed"] == 0,
         hooks_db["gifts"] == hooks_db["gift_sessions"] == hooks_db["gifts_succeeded"] == hooks["distinct"]
         and hooks_db["gifts_created"] == hooks_db["gifts_expected_created"]
         and hooks_db["amount_ok"],
-        hooks_db.get("totals_mismatched") in (0, None),
+        hooks_db.get("ledger_differences") == 0,
     )
 
 
@@ -1246,7 +1283,9 @@ def main():  # noqa: C901
             rounds, statics = [], []
             for n in range(WEBHOOK_ROUNDS):
                 log(f"webhooks: preparing events, round {n + 1}{again}")
-                events = prepare_webhook_events(seed["active_project_ids"], rng)
+                events = prepare_webhook_events(
+                    seed["active_project_ids"], rng, monthly=seed.get("monthly_gifts", ())
+                )
                 gifts_before = gift_count()
                 statics.append(static_rate(f"static before webhook round {n + 1}{again}"))
                 log(
@@ -1355,7 +1394,7 @@ def report(data):  # noqa: C901
 
     hooks["baseline"] = statistics.mean(hooks.get("static_around") or [static_rps])
     hooks["ratio"] = hooks["per_second"] / hooks["baseline"] * 100
-    all_200, one_event_each, one_gift_each, totals_true = webhook_checks(hooks, hooks_db)
+    all_200, one_event_each, one_gift_each, ledger_agrees = webhook_checks(hooks, hooks_db)
     hook_bars = [
         (
             f"≥{WEBHOOK_MIN_RATIO:g}% of static ({hooks['baseline']:,.0f}/s, around them)",
@@ -1365,8 +1404,8 @@ def report(data):  # noqa: C901
         ("1 event row each, processed", one_event_each),
         ("1 gift per event", one_gift_each),
     ]
-    if hooks_db.get("totals_mismatched") is not None:
-        hook_bars.append(("stored project totals = recount", totals_true))
+    if hooks_db.get("ledger_differences") is not None:
+        hook_bars.append(("check_ledger: 0 differences", ledger_agrees))
     # The giving spike: each cached page with gifts, against itself without them just before.
     spike = data["spike"]
     spike_rows = []
@@ -1610,25 +1649,26 @@ def report(data):  # noqa: C901
             else ""
         )
         + ".",
-        f"Webhooks: {hooks['deliveries']:,} signed checkout.session.completed deliveries from "
+        f"Webhooks: {hooks['deliveries']:,} signed deliveries (checkout.session.completed, and one "
+        "event in five a monthly gift's renewal, invoice.paid) from "
         f"{WEBHOOK_SENDERS} threads (each on a connection of its own, as Stripe sends them) in "
         f"{hooks['seconds']:.1f} s, in {len(hooks.get('rounds', [1]))} rounds of "
         f"{hooks['deliveries'] // len(hooks.get('rounds', [1])):,} "
         f"({', '.join(f'{r:.0f}' for r in hooks.get('rounds', [hooks['per_second']]))}/s); "
         f"{hooks['deliveries'] - hooks['distinct']} duplicates "
-        "(half sent by two senders at the same moment, half re-sent later); half the events are for "
-        "gifts the donate form had recorded as pending, half for unknown sessions. HTTP: "
+        "(half sent by two senders at the same moment, half re-sent later); of the checkout events, half "
+        "are for gifts the donate form had recorded as pending, half for unknown sessions. HTTP: "
         + ", ".join(f"{k}: {v}" for k, v in sorted(hooks["statuses"].items()))
         + f". Database: {hooks_db['stripe_events']} StripeEvent rows ({hooks_db['processed']} processed, "
         f"{hooks_db['failed']} failed, at most {hooks_db['max_attempts']} attempt), "
-        f"{hooks_db['gifts']} gifts "
-        f"for {hooks_db['gift_sessions']} sessions ({hooks_db['gifts_succeeded']} succeeded, amounts "
+        f"{hooks_db['gifts']} gifts for {hooks_db['gift_sessions']} sessions and invoices "
+        f"({hooks_db['gifts_succeeded']} succeeded, amounts "
         f"{'match' if hooks_db['amount_ok'] else 'DO NOT match'}), {hooks_db['gifts_created']} gifts created "
         f"(expected {hooks_db['gifts_expected_created']})"
         + (
-            f"; projects whose stored totals differ from a recount of their gifts afterwards: "
-            f"{hooks_db['totals_mismatched']}."
-            if hooks_db.get("totals_mismatched") is not None
+            f"; stored figures that differ from the ledger's entries afterwards (check_ledger): "
+            f"{hooks_db['ledger_differences']}."
+            if hooks_db.get("ledger_differences") is not None
             else "."
         )
         + (

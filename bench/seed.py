@@ -18,8 +18,7 @@ import random
 import secrets
 import sys
 import time
-import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import django
 
@@ -31,7 +30,8 @@ from django.utils import timezone  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from donations.models import Gift, Project  # noqa: E402
+from donations.models import Gift, Project, RecurringGift  # noqa: E402
+from ledger.models import Entry  # noqa: E402
 from podari.markdown import render_markdown  # noqa: E402
 from stories.models import Story  # noqa: E402
 
@@ -268,18 +268,41 @@ def copy_value(value):
         return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
     return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
 
 
-GIFT_COLUMNS = [
-    "public_id", "project_id", "amount_minor", "currency", "amount_refunded_minor", "status",
-    "frequency", "donor_name", "donor_email", "show_name_publicly", "dedication", "dedication_name",
-    "stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_charge_id", "needs_review",
-    "review_reason", "created_at", "updated_at", "paid_at",
-]  # fmt: skip
+def copy_into(model, rows, batch=COPY_BATCH):
+    """COPY rows (dicts of field names to values) into the model's table, fast.
+
+    The columns come from the model: a field a row leaves out takes its default, so a
+    new field with a default needs no change here. Returns how many rows were copied."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    sql = f"COPY {model._meta.db_table} ({', '.join(f.column for f in fields)}) FROM STDIN"
+    raw = connection.cursor().connection  # psycopg2
+    copied = 0
+    with raw.cursor() as cursor:
+        buffer = io.StringIO()
+        for row in rows:
+            values = [row[f.attname] if f.attname in row else f.get_default() for f in fields]
+            buffer.write("\t".join(copy_value(v) for v in values) + "\n")
+            copied += 1
+            if copied % batch == 0:
+                buffer.seek(0)
+                cursor.copy_expert(sql, buffer)
+                buffer = io.StringIO()
+        buffer.seek(0)
+        cursor.copy_expert(sql, buffer)
+    raw.commit()
+    return copied
 
 
 def gift_rows(projects, count):
+    """Gifts as the site records them: a mix of statuses, some refunded in part or whole.
+    `net_minor` is what each paid gift counts for: the sum of the entries copied next."""
     weights = [w for *_, w in PROJECTS]
     statuses, status_weights = zip(*STATUS_MIX, strict=True)
     span = timedelta(days=3 * 365).total_seconds()
@@ -299,44 +322,68 @@ def gift_rows(projects, count):
         shown = paid and rng.random() < 0.3
         name = rng.choice(DONOR_NAMES) if shown or rng.random() < 0.4 else ""
         dedication = rng.choice(("honour", "memory")) if rng.random() < 0.08 else ""
-        yield [
-            uuid.uuid4(),
-            project.pk,
-            amount,
-            currency,
-            refunded,
-            status,
-            "one_time",
-            name,
-            f"donor{i}@example.com" if rng.random() < 0.9 else "",
-            shown,
-            dedication,
-            rng.choice(FIRST_NAMES) if dedication else "",
-            f"cs_live_{secrets.token_hex(30)}" if started else None,
-            f"pi_{secrets.token_hex(12)}" if paid or status == Gift.Status.FAILED else None,
-            f"ch_{secrets.token_hex(12)}" if refunded else "",
-            currency != project.currency,
-            "Stripe reported a different currency." if currency != project.currency else "",
-            created.isoformat(),
-            (created + timedelta(minutes=3)).isoformat(),
-            (created + timedelta(minutes=2)).isoformat() if paid else None,
-        ]
+        yield {
+            "project_id": project.pk,
+            "amount_minor": amount,
+            "currency": currency,
+            "net_minor": amount - refunded if paid else 0,
+            "status": status,
+            "livemode": False,
+            "donor_name": name,
+            "donor_email": f"donor{i}@example.com" if rng.random() < 0.9 else "",
+            "show_name_publicly": shown,
+            "dedication": dedication,
+            "dedication_name": rng.choice(FIRST_NAMES) if dedication else "",
+            "stripe_checkout_session_id": f"cs_live_{secrets.token_hex(30)}" if started else None,
+            "stripe_payment_intent_id": f"pi_{secrets.token_hex(12)}" if paid or status == "failed" else None,
+            "stripe_charge_id": f"ch_{secrets.token_hex(12)}" if refunded else "",
+            "needs_review": currency != project.currency,
+            "review_reason": "Stripe reported a different currency." if currency != project.currency else "",
+            "created_at": created,
+            "updated_at": created + timedelta(minutes=3),
+            "paid_at": created + timedelta(minutes=2) if paid else None,
+        }
 
 
-def copy_gifts(projects, count):
-    raw = connection.cursor().connection  # psycopg2
-    rows = gift_rows(projects, count)
-    sql = f"COPY donations_gift ({', '.join(GIFT_COLUMNS)}) FROM STDIN"
-    done = 0
-    with raw.cursor() as cursor:
-        while done < count:
-            buffer = io.StringIO()
-            for _ in range(min(COPY_BATCH, count - done)):
-                buffer.write("\t".join(copy_value(v) for v in next(rows)) + "\n")
-                done += 1
-            buffer.seek(0)
-            cursor.copy_expert(sql, buffer)
-    raw.commit()
+def entry_rows():
+    """Each paid gift's ledger entries, as its webhooks would have written them: the
+    payment, and a refund of what it no longer counts for."""
+    paid = (
+        Gift.objects.filter(status__in=Gift.PAID_STATUSES)
+        .values_list("pk", "public_id", "project_id", "amount_minor", "net_minor", "currency", "paid_at")
+        .order_by()
+        .iterator(chunk_size=COPY_BATCH)
+    )
+    for pk, public_id, project_id, amount, net, currency, paid_at in paid:
+        common = {"project_id": project_id, "gift_id": pk, "currency": currency, "livemode": False}
+        common |= {"source": Entry.Source.MIGRATION, "account": Entry.Account.PROJECT}
+        yield {**common, "key": f"gift:{public_id}:payment", "kind": "payment", "amount_minor": amount,
+               "occurred_at": paid_at}  # fmt: skip
+        if net < amount:
+            refund = {"key": f"gift:{public_id}:refund", "kind": "refund", "amount_minor": net - amount}
+            yield {**common, **refund, "occurred_at": paid_at + timedelta(days=2)}
+
+
+MONTHLY_GIFTS = 2_000
+
+
+def seed_monthly_gifts(projects):
+    """Running monthly gifts, whose renewals (invoice.paid) are part of the webhook rounds."""
+    weights = [w for *_, w in PROJECTS]
+    monthly = RecurringGift.objects.bulk_create(
+        RecurringGift(
+            project=(project := rng.choices(projects, weights=weights)[0]),
+            amount_minor=rng.choice(PRESETS),
+            currency=project.currency,
+            status=RecurringGift.Status.ACTIVE,
+            livemode=False,
+            stripe_subscription_id=f"sub_bench{i:05d}{secrets.token_hex(8)}",
+            stripe_customer_id=f"cus_bench{i:05d}",
+            started_at=NOW - timedelta(days=rng.randint(30, 900)),
+        )
+        for i in range(MONTHLY_GIFTS)
+    )
+    return [[m.stripe_subscription_id, m.amount_minor, m.currency, str(m.public_id)] for m in monthly]
 
 
 def main():
@@ -345,8 +392,10 @@ def main():
     started = time.monotonic()
     projects = seed_projects()
     story_count, link_count = seed_stories(projects)
-    copy_gifts(projects, GIFTS)
-    # COPY bypasses Gift.save(), which keeps project totals; a bulk load recounts them once.
+    monthly = seed_monthly_gifts(projects)
+    copy_into(Gift, gift_rows(projects, GIFTS))
+    entries = copy_into(Entry, entry_rows())
+    # COPY bypasses ledger.services, which keeps the stored sums; a bulk load recounts them once.
     Project.objects.recount_totals()
     with connection.cursor() as cursor:
         # What autovacuum would have done by the time a table has this many rows; the
@@ -366,6 +415,8 @@ def main():
         "published_stories": Story.objects.published().count(),
         "story_project_links": link_count,
         "gifts": Gift.objects.count(),
+        "ledger_entries": entries,
+        "monthly_gifts": monthly,
         "gift_statuses": status_counts,
         "top_project": {"id": top.pk, "slug": top.slug, "gifts": top_count},
         "story_slug": story.slug,
