@@ -22,7 +22,7 @@ from donations.money import format_money, parse_major_amount, to_major
 from donors.actions import resend_receipts
 from ledger.admin import GiftCsvExportMixin
 from ledger.figures import ProjectLedger
-from podari.gallery_admin import GalleryInline, OptionalInlineFormSet
+from podari.gallery_admin import PICTURE_FIELDS, GalleryInline, OptionalInlineFormSet, PhotoConsentAdmin
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -125,7 +125,7 @@ MONEY_FIELDS = [
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(PhotoConsentAdmin, admin.ModelAdmin):
     form = ProjectAdminForm
     inlines = [MilestoneInline, AmountMeaningInline, ProjectPhotoInline]
 
@@ -140,11 +140,13 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["status", "is_general_fund", "is_featured"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["raised", "gift_count", "monthly_donors", "monthly_revenue", "ledger"]
+    readonly_fields = [
+        "raised", "gift_count", "monthly_donors", "monthly_revenue", "ledger", "withdraw_photo_link",
+    ]  # fmt: skip
     actions = ["recount_totals"]
     fieldsets = [
         (None, {"fields": ["title", "short_name", "slug", "summary", "description"]}),
-        ("Picture", {"fields": ["image", "image_alt", "image_shows_child", "image_guardian_consent"]}),
+        ("Picture", {"fields": PICTURE_FIELDS}),
         ("Pull quote", {"fields": ["quote", "quote_name", "quote_role"]}),
         (
             "Money",
