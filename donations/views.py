@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
@@ -71,7 +73,20 @@ def project_detail(request, slug):
     )
 
 
+def personal(response):
+    """One donor's page (their details, their gift): `private, no-store`, so neither the
+    browser's history, a shared proxy nor the page cache keeps a copy."""
+    add_never_cache_headers(response)
+    return response
+
+
 def donate(request):
+    response = _donate(request)
+    # A posted form answers with the donor's own details (errors, "try again", a redirect).
+    return personal(response) if request.method == "POST" else response
+
+
+def _donate(request):
     if not services.giving_is_configured():
         return render(request, "donations/not_configured.html", status=503)
 
@@ -123,7 +138,8 @@ def donate(request):
         "personal": gift is not None,
         "variant": SimpleLazyObject(lambda: _donate_form_variant(request, initial)),
     }
-    return render(request, "donations/donate.html", context)
+    response = render(request, "donations/donate.html", context)
+    return personal(response) if gift is not None else response
 
 
 def _donate_form_variant(request, initial):
@@ -180,6 +196,7 @@ def _browser_gift(request, *, public_id=None, session_id=None):
     return gift
 
 
+@never_cache
 def thanks(request):
     session_id = request.GET.get("session_id", "")[:255]
     gift = _browser_gift(request, session_id=session_id) if session_id else None
@@ -198,6 +215,7 @@ def thanks(request):
     return render(request, "donations/thanks.html", context)
 
 
+@never_cache
 def simulated_checkout(request, session_id):
     gift = services.find_simulated_gift(session_id)
     if gift is None:
