@@ -224,11 +224,9 @@ class DonateForm(forms.Form):
         return cleaned
 
     def create_gift(self):
-        """The pending gift (and, for a monthly gift, its record), with the donor's consent."""
+        """The pending gift (and, for a monthly gift, its record), with the consent it asks for."""
         data = self.cleaned_data
         donor = Donor.for_email(data["donor_email"], name=data["donor_name"].strip())
-        if donor is not None and data["wants_impact_emails"]:
-            donor.give_impact_consent()
         gift = Gift.objects.create(
             project=data["project"],
             amount_minor=data["amount_minor"],
@@ -240,6 +238,8 @@ class DonateForm(forms.Form):
             show_name_publicly=data["show_name_publicly"],
             dedication=data["dedication"] or "",
             dedication_name=data["dedication_name"].strip() if data["dedication"] else "",
+            # Asked for, not given: anyone can type an address. Applied once the gift is paid.
+            wants_impact_emails=data["wants_impact_emails"],
         )
         if data.get("frequency") == Gift.Frequency.MONTHLY:
             RecurringGift.begin(gift)
@@ -259,6 +259,7 @@ class DonateForm(forms.Form):
             "dedication_name": gift.dedication_name,
             "frequency": gift.frequency,
             "cover_fee": bool(gift.fee_covered_minor),
+            "wants_impact_emails": gift.wants_impact_emails,
         }
         if amount in presets:
             initial["amount_preset"] = amount

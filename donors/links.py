@@ -12,6 +12,7 @@ from django.core import signing
 
 SIGN_IN_SALT = "donors.sign-in"
 PREFERENCES_SALT = "donors.preferences"
+CONFIRM_STORIES_SALT = "donors.confirm-stories"
 
 
 class BadLink(Exception):
@@ -42,3 +43,20 @@ def preferences_donor_id(token):
     if not isinstance(donor_id, int):
         raise BadLink("not a donor id")
     return donor_id
+
+
+def confirm_stories_token(email):
+    """For the link that turns stories on again after an unsubscribe: names its Email row."""
+    return signing.dumps({"email": email.pk}, salt=CONFIRM_STORIES_SALT)
+
+
+def confirm_stories_email_id(token):
+    try:
+        email_id = signing.loads(
+            token, salt=CONFIRM_STORIES_SALT, max_age=settings.DONOR_CONFIRM_LINK_MAX_AGE_SECONDS
+        )["email"]
+    except (signing.BadSignature, ValueError, TypeError, KeyError) as exc:
+        raise BadLink(str(exc)) from exc
+    if not isinstance(email_id, int):
+        raise BadLink("not an email id")
+    return email_id

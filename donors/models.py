@@ -38,6 +38,7 @@ class Email(models.Model):
         IMPACT = "impact", "Impact story"
         SIGN_IN = "sign_in", "Manage-my-giving link"
         PAYMENT_FAILED = "payment_failed", "Monthly payment failed"
+        CONFIRM_STORIES = "confirm_stories", "Confirm stories after an unsubscribe"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
@@ -134,3 +135,37 @@ class StoryAnnouncement(models.Model):
 
     def __str__(self):
         return f"Impact emails for {self.story}"
+
+
+class ConsentChange(models.Model):
+    """One change to a donor's consent to impact emails: when, how, and from which gift or link.
+
+    Consent is given only by the donor: the donate form's tick counts once its gift is paid,
+    and never over an unsubscribe unless the donor confirms through a link emailed to the
+    address (see donors/consent.py). Every change, on or off, is a row here.
+    """
+
+    class Method(models.TextChoices):
+        DONATE_FORM = "donate_form", "Ticked on the donate form, applied when the gift was paid"
+        CONFIRMATION_LINK = "confirmation_link", "Confirmed through a link emailed to the address"
+        PREFERENCES = "preferences", "Email preferences page"
+        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link, in a browser"
+        ONE_CLICK = "one_click", "One-click unsubscribe, from the mail program"
+        BEFORE_LOG = "before_log", "Recorded before this log was kept"
+
+    donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="consent_changes")
+    wants_impact_emails = models.BooleanField("stories wanted")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    gift = models.ForeignKey(
+        Gift, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The gift ticked."
+    )
+    # The confirmation email whose link was followed.
+    email = models.ForeignKey(Email, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "consent change"
+
+    def __str__(self):
+        return f"Stories {'on' if self.wants_impact_emails else 'off'}: {self.get_method_display()}"

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from donations.models import Donor, Gift
 from donations.signals import gift_paid, gift_refunded, payment_failed
-from donors import impact
+from donors import consent, impact
 from donors.models import Email, StoryAnnouncement
 from stories.models import Story
 
@@ -40,6 +40,13 @@ def _queue_receipt(gift, donor):
         donor=donor,
         gift_id=gift.pk,
     )
+
+
+@receiver(gift_paid, dispatch_uid="donors-stories-consent")
+def apply_stories_consent(sender, gift, **kwargs):
+    """The form's "email me stories" counts once its gift is paid (after the receipt's
+    receiver has tied the gift to its donor)."""
+    consent.apply_from_paid_gift(gift)
 
 
 @receiver(gift_refunded, dispatch_uid="donors-refund")

@@ -15,4 +15,5 @@ urlpatterns = [
     path("manage/sign-out/", views.sign_out, name="sign_out"),
     path("email/preferences/<str:token>/", views.preferences, name="preferences"),
     path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("email/confirm-stories/<str:token>/", views.confirm_stories, name="confirm_stories"),
 ]

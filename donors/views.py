@@ -16,15 +16,14 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from donations import services, stripe_gateway
 from donations.models import Donor, Gift, RecurringGift
-from donors import emails, links
-from donors.models import Email, SignInLink
+from donors import consent, emails, links
+from donors.models import ConsentChange, Email, SignInLink
 from podari.ratelimit import client_ip, over_limit
 
 logger = logging.getLogger(__name__)
@@ -274,18 +273,12 @@ def preferences(request, token):
     donor = _donor_for_token(token)
     form = PreferencesForm(request.POST or None, initial={"wants_impact_emails": donor.wants_impact_emails})
     if request.method == "POST" and form.is_valid():
-        set_impact_emails(donor, form.cleaned_data["wants_impact_emails"])
+        consent.change(
+            donor, form.cleaned_data["wants_impact_emails"], method=ConsentChange.Method.PREFERENCES
+        )
         messages.success(request, "Your email preferences are saved.")
         return redirect(request.path)
     return render(request, "donors/preferences.html", {"form": form, "donor": donor, "token": token})
-
-
-def set_impact_emails(donor, wanted):
-    changes = {"wants_impact_emails": wanted}
-    if wanted and not donor.wants_impact_emails:
-        changes["impact_consent_at"] = timezone.now()
-    Donor.objects.filter(pk=donor.pk).update(**changes)
-    donor.wants_impact_emails = wanted
 
 
 @csrf_exempt  # RFC 8058: the mail program POSTs with no cookie or token; the signed link stands in.
@@ -294,9 +287,32 @@ def set_impact_emails(donor, wanted):
 def unsubscribe(request, token):
     donor = _donor_for_token(token)
     if request.method == "POST":
-        set_impact_emails(donor, False)
-        if request.POST.get("List-Unsubscribe") == "One-Click":
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        method = ConsentChange.Method.ONE_CLICK if one_click else ConsentChange.Method.UNSUBSCRIBE_LINK
+        consent.change(donor, False, method=method)
+        if one_click:
             return HttpResponse("Unsubscribed.", content_type="text/plain")
         return render(request, "donors/unsubscribed.html", {"token": token})
     # A GET (a person following the link, or a scanner) changes nothing: it asks.
     return render(request, "donors/unsubscribe.html", {"donor": donor, "token": token})
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def confirm_stories(request, token):
+    """The link emailed after a gift asked for stories an unsubscribe had turned off. GET asks
+    (a mail scanner's visit changes nothing); POST turns stories on, logged with this link."""
+    try:
+        email = Email.objects.select_related("donor", "gift").get(
+            pk=links.confirm_stories_email_id(token), kind=Email.Kind.CONFIRM_STORIES
+        )
+    except (links.BadLink, Email.DoesNotExist):
+        email = None
+    if email is None or email.donor is None or email.donor.email != email.to:
+        return render(request, "donors/confirm_stories.html", {"problem": "expired"}, status=410)
+    if request.method == "POST":
+        consent.change(
+            email.donor, True, method=ConsentChange.Method.CONFIRMATION_LINK, gift=email.gift, email=email
+        )
+        return render(request, "donors/confirm_stories.html", {"confirmed": True})
+    return render(request, "donors/confirm_stories.html", {})

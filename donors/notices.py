@@ -1,0 +1,25 @@
+"""What the privacy emails say: confirming stories after an unsubscribe, a data export ready
+to download, an erasure to confirm. Built like the others (donors/emails.py), when sent."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from donors import links
+
+
+def _absolute(path):
+    return settings.SITE_URL + path
+
+
+def _confirm_stories(email):
+    context = {
+        "url": _absolute(reverse("donors:confirm_stories", args=[links.confirm_stories_token(email)])),
+        "project": email.gift.project.title if email.gift_id else "",
+        "days": settings.DONOR_CONFIRM_LINK_MAX_AGE_SECONDS // 86400,
+    }
+    return f"Do you want stories from {settings.SITE_NAME} again?", context, {}
+
+
+BUILDERS = {
+    "confirm_stories": _confirm_stories,
+}
