@@ -181,6 +181,8 @@ class Project(ImageWithRenditions, ChildPhotoConsent, PullQuote):
 
     class Meta:
         ordering = ["position", "title"]
+        # The currency (sent to Stripe) and the goal are money: Finance's, and audited.
+        permissions = [("change_project_money", "Can change a project's currency and goal")]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_general_fund"],

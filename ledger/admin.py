@@ -12,6 +12,7 @@ from donations.money import format_money, parse_major_amount, to_major
 from ledger import figures
 from ledger.exports import CHUNK_SIZE, streaming_csv
 from ledger.models import FundUse, OfflineGift, VerifiedFigure
+from podari.donor_data_admin import DonorDataAdmin
 
 # The admin's home page links the reporting desk for those who may see it.
 admin.site.index_template = "admin/podari_index.html"
@@ -128,7 +129,7 @@ class OfflineGiftForm(forms.ModelForm):
 
 
 @admin.register(OfflineGift)
-class OfflineGiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
+class OfflineGiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     """Gifts that did not come through Stripe. They are Gift rows, so they count like any gift."""
 
     form = OfflineGiftForm
@@ -140,6 +141,9 @@ class OfflineGiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
     date_hierarchy = "paid_at"
     fields = ["project", "source", "amount", "currency", "received_on", "donor", "donor_name", "note"]
     csv_filename = "offline-gifts.csv"
+    # Only for staff who may see donors (podari/donor_data_admin.py).
+    donor_fields = donor_list_display = donor_search_fields = donor_lookups = ["donor", "donor_name", "note"]
+    donor_csv_columns = ["donor_name", "donor_email", "note"]
 
     def has_delete_permission(self, request, obj=None):
         # A record of money received: correct it, never make it disappear.

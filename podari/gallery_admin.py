@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
@@ -92,7 +93,7 @@ class PhotoConsentAdmin:
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if self.has_change_permission(request):
+        if request.user.has_perm(f"{self.opts.app_label}.{get_permission_codename('change', self.opts)}"):
             action = self.withdraw_photo_action
             actions["withdraw_photo_action"] = (action, "withdraw_photo_action", action.short_description)
         return actions
@@ -120,7 +121,8 @@ class PhotoConsentAdmin:
         owner = self.get_object(request, str(pk))
         if owner is None:
             raise Http404
-        if not self.has_change_permission(request, owner):
+        # Permission to change the story or project itself (not only its money, say).
+        if not request.user.has_perm(f"{self.opts.app_label}.{get_permission_codename('change', self.opts)}"):
             raise PermissionDenied
         pictures = photo_consent.pictures_of(owner)
         form = WithdrawPhotoForm(request.POST or None, pictures=pictures)

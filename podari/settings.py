@@ -320,6 +320,9 @@ if SIMULATED_CHECKOUT and not STRIPE_WEBHOOK_SECRET:
 
 # Giving
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="usd").lower()
+# The currencies staff may give a project (Finance only); empty: DEFAULT_CURRENCY and those
+# with amounts of their own in donations/money.py.
+PROJECT_CURRENCIES = [c.lower() for c in env.list("PROJECT_CURRENCIES", default=[])]
 # Limits in minor units of DEFAULT_CURRENCY (cents for usd): $5 to $25,000 by default. Projects in
 # other currencies take theirs from donations.money.GIFT_AMOUNTS_BY_CURRENCY.
 DONATION_MIN_MINOR = env.int("DONATION_MIN_MINOR", default=500)

@@ -130,6 +130,7 @@ def staff_groups(db):
     if Group.objects.filter(name__in=["Editors", "Finance"]).count() != 2:
         # A transactional test elsewhere flushed the tables the data migration had filled.
         import_module("ledger.migrations.0003_staff_groups").create_groups(django_apps, None)
+        import_module("donors.migrations.0004_finance_sees_donors_and_project_money").grant(django_apps, None)
 
 
 def staff_in(group_name, username, django_user_model):
