@@ -15,3 +15,12 @@ def send_emails(email_ids):
 def announce_story(story_id):
     """Email a story that has gone live to the donors who asked for such news."""
     return impact.announce(story_id)
+
+
+@task()
+def send_sign_in_link(email):
+    """A "Manage my giving" link for whoever gave with this address (nobody, perhaps)."""
+    from donors.views import send_sign_in_link
+
+    link = send_sign_in_link(email)
+    return None if link is None else str(link.pk)

@@ -16,14 +16,15 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from donations import services, stripe_gateway
 from donations.models import Donor, Gift, RecurringGift
-from donors import consent, emails, links
-from donors.models import ConsentChange, Email, SignInLink
+from donors import consent, emails, links, tasks
+from donors.models import ConsentChange, Email, SignInLink, enqueue_on_commit
 from podari.ratelimit import client_ip, over_limit
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,42 @@ def donor_page(view):
         return response
 
     return never_cache(wrapped)
+
+
+# Links in emails carry a signed token in their path. Opened in a browser, the address
+# with the token only puts the token in the session and redirects to the same page without
+# it, with `Referrer-Policy: no-referrer`: the token reaches no Referer, no page's address
+# bar or history, and nothing the page loads. (Posting straight to the token address still
+# works: mail programs unsubscribe so, and the test client.) The proxy's access log masks
+# it (deploy/nginx/podari-log.conf).
+TOKENS_SESSION_KEY = "donor_link_tokens"
+
+
+def token_page(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapped
+
+
+def _stash_token(request, kind, token, to):
+    tokens = dict(request.session.get(TOKENS_SESSION_KEY, {}))
+    tokens[kind] = token[:1000]
+    request.session[TOKENS_SESSION_KEY] = tokens
+    return redirect(to)
+
+
+def _stashed_token(request, kind):
+    return request.session.get(TOKENS_SESSION_KEY, {}).get(kind, "")
+
+
+def _forget_token(request, kind):
+    tokens = dict(request.session.get(TOKENS_SESSION_KEY, {}))
+    if tokens.pop(kind, None) is not None:
+        request.session[TOKENS_SESSION_KEY] = tokens
 
 
 def signed_in_donor(request):
@@ -79,39 +116,48 @@ def request_link(request):
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = Donor.normalize_email(form.cleaned_data["email"])
-        if _too_many_requests(request, email):
+        if _too_many_requests(request):
             response = render(request, "donors/rate_limited.html", status=429)
             response["Retry-After"] = str(settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS)
             return response
-        send_sign_in_link(email)
-        # The same answer whether or not the address is known: it tells no one who gave.
+        # The same work, the same time and the same answer for any address: whether it
+        # gave is looked up by the task, after the answer (donors/tasks.py).
+        enqueue_on_commit(tasks.send_sign_in_link, email)
         return redirect("donors:link_sent")
     return render(request, "donors/request_link.html", {"form": form})
 
 
-def _too_many_requests(request, email):
-    window = settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS
-    ip_over = over_limit(
+def _too_many_requests(request):
+    """Requests from one client address. Per email the task throttles what is sent instead
+    (send_sign_in_link): a limit here would let a stranger lock a donor out."""
+    over = over_limit(
         "donor-link-ip",
         client_ip(request),
         limit=settings.DONOR_LINK_RATE_LIMIT_PER_IP,
-        window_seconds=window,
+        window_seconds=settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS,
     )
-    email_over = over_limit(
-        "donor-link-email", email, limit=settings.DONOR_LINK_RATE_LIMIT_PER_EMAIL, window_seconds=window
-    )
-    if ip_over or email_over:
-        logger.warning("Manage-my-giving link rate limit reached (ip=%s)", ip_over)
-        return True
-    return False
+    if over:
+        logger.warning("Manage-my-giving link rate limit reached for a client address")
+    return over
 
 
 def send_sign_in_link(email):
-    """Email a sign-in link to the donor with this address, if there is one."""
-    donor = Donor.objects.filter(email=email).first()
-    if donor is None:
-        return
+    """Email a sign-in link to the donor with this address, if there is one (from a task).
+
+    At most DONOR_LINK_RATE_LIMIT_PER_EMAIL links a window are sent to one address; a
+    request beyond that sends nothing. Nobody is locked out by it: a link works for as long
+    as the window lasts and sending one never spoils another, so the donor can open the
+    newest link in their mailbox, whoever asked for it."""
     with transaction.atomic():
+        donor = Donor.objects.select_for_update().filter(email=Donor.normalize_email(email)).first()
+        if donor is None:
+            return None
+        since = timezone.now() - timezone.timedelta(seconds=settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS)
+        if (
+            donor.sign_in_links.filter(created_at__gte=since).count()
+            >= settings.DONOR_LINK_RATE_LIMIT_PER_EMAIL
+        ):
+            return None
         link = SignInLink.objects.create(donor=donor)
         Email.objects.queue(
             kind=Email.Kind.SIGN_IN,
@@ -120,6 +166,7 @@ def send_sign_in_link(email):
             donor=donor,
             data={"link_id": str(link.pk)},
         )
+        return link
 
 
 @donor_page
@@ -142,8 +189,22 @@ def _usable_link(token):
 
 
 @donor_page
+@token_page
 @require_http_methods(["GET", "POST"])
-def sign_in(request, token):
+def sign_in_link(request, token):
+    """The emailed link: a GET puts its token aside and shows the page without it."""
+    if request.method == "GET":
+        return _stash_token(request, "sign_in", token, "donors:sign_in_page")
+    return _sign_in(request, token)
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    return _sign_in(request, _stashed_token(request, "sign_in"))
+
+
+def _sign_in(request, token):
     """GET shows a button, POST uses the link: mail scanners that open links use nothing."""
     link, problem = _usable_link(token)
     if link is not None and request.method == "POST" and not link.use():
@@ -152,6 +213,7 @@ def sign_in(request, token):
         return render(request, "donors/link_invalid.html", {"problem": problem}, status=410)
     if request.method == "GET":
         return render(request, "donors/sign_in.html")
+    _forget_token(request, "sign_in")
     request.session.cycle_key()
     request.session[SESSION_DONOR] = link.donor_id
     request.session[SESSION_SIGNED_IN_AT] = int(time.time())
@@ -253,10 +315,13 @@ def cancel_simulated(request, donor, public_id):
 
 def _donor_for_token(token):
     try:
-        donor_id = links.preferences_donor_id(token)
+        donor_id, tag = links.preferences_donor_id(token)
     except links.BadLink as exc:
         raise Http404("Not a valid link.") from exc
-    return get_object_or_404(Donor, pk=donor_id)
+    donor = get_object_or_404(Donor, pk=donor_id)
+    if tag is not None and tag != links.address_tag(donor.email):
+        raise Http404("A link for an address this donor no longer has.")
+    return donor
 
 
 class PreferencesForm(forms.Form):
@@ -268,8 +333,21 @@ class PreferencesForm(forms.Form):
 
 
 @donor_page
+@token_page
 @require_http_methods(["GET", "POST"])
-def preferences(request, token):
+def preferences_link(request, token):
+    if request.method == "GET":
+        return _stash_token(request, "preferences", token, "donors:preferences_page")
+    return _preferences(request, token)
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    return _preferences(request, _stashed_token(request, "preferences"))
+
+
+def _preferences(request, token):
     donor = _donor_for_token(token)
     form = PreferencesForm(request.POST or None, initial={"wants_impact_emails": donor.wants_impact_emails})
     if request.method == "POST" and form.is_valid():
@@ -277,14 +355,28 @@ def preferences(request, token):
             donor, form.cleaned_data["wants_impact_emails"], method=ConsentChange.Method.PREFERENCES
         )
         messages.success(request, "Your email preferences are saved.")
-        return redirect(request.path)
-    return render(request, "donors/preferences.html", {"form": form, "donor": donor, "token": token})
+        return redirect("donors:preferences_page")
+    return render(request, "donors/preferences.html", {"form": form, "donor": donor})
 
 
 @csrf_exempt  # RFC 8058: the mail program POSTs with no cookie or token; the signed link stands in.
 @donor_page
+@token_page
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request, token):
+def unsubscribe_link(request, token):
+    if request.method == "GET":
+        # A person following the link, or a scanner: nothing changes until the button.
+        return _stash_token(request, "preferences", token, "donors:unsubscribe_page")
+    return _unsubscribe(request, token)
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request):
+    return _unsubscribe(request, _stashed_token(request, "preferences"))
+
+
+def _unsubscribe(request, token):
     donor = _donor_for_token(token)
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
@@ -292,14 +384,26 @@ def unsubscribe(request, token):
         consent.change(donor, False, method=method)
         if one_click:
             return HttpResponse("Unsubscribed.", content_type="text/plain")
-        return render(request, "donors/unsubscribed.html", {"token": token})
-    # A GET (a person following the link, or a scanner) changes nothing: it asks.
-    return render(request, "donors/unsubscribe.html", {"donor": donor, "token": token})
+        return render(request, "donors/unsubscribed.html")
+    return render(request, "donors/unsubscribe.html", {"donor": donor})
+
+
+@donor_page
+@token_page
+@require_http_methods(["GET", "POST"])
+def confirm_stories_link(request, token):
+    if request.method == "GET":
+        return _stash_token(request, "confirm_stories", token, "donors:confirm_stories_page")
+    return _confirm_stories(request, token)
 
 
 @donor_page
 @require_http_methods(["GET", "POST"])
-def confirm_stories(request, token):
+def confirm_stories(request):
+    return _confirm_stories(request, _stashed_token(request, "confirm_stories"))
+
+
+def _confirm_stories(request, token):
     """The link emailed after a gift asked for stories an unsubscribe had turned off. GET asks
     (a mail scanner's visit changes nothing); POST turns stories on, logged with this link."""
     try:
@@ -314,5 +418,6 @@ def confirm_stories(request, token):
         consent.change(
             email.donor, True, method=ConsentChange.Method.CONFIRMATION_LINK, gift=email.gift, email=email
         )
+        _forget_token(request, "confirm_stories")
         return render(request, "donors/confirm_stories.html", {"confirmed": True})
     return render(request, "donors/confirm_stories.html", {})

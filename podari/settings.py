@@ -289,6 +289,8 @@ DONOR_SESSION_SECONDS = env.int("DONOR_SESSION_SECONDS", default=3600)
 DONOR_LINK_RATE_LIMIT_PER_EMAIL = env.int("DONOR_LINK_RATE_LIMIT_PER_EMAIL", default=3)
 DONOR_LINK_RATE_LIMIT_PER_IP = env.int("DONOR_LINK_RATE_LIMIT_PER_IP", default=10)
 DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS = 3600
+# How long the email preferences and unsubscribe links in emails work (90 days).
+DONOR_EMAIL_LINK_MAX_AGE_DAYS = env.int("DONOR_EMAIL_LINK_MAX_AGE_DAYS", default=90)
 # How long the link that turns stories on again after an unsubscribe works (14 days).
 DONOR_CONFIRM_LINK_MAX_AGE_SECONDS = env.int("DONOR_CONFIRM_LINK_MAX_AGE_SECONDS", default=14 * 86400)
 

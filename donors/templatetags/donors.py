@@ -17,3 +17,16 @@ def receipt_state(gift):
     if statuses & {Email.Status.PENDING, Email.Status.SENDING, Email.Status.RETRYING}:
         return "queued"
     return ""
+
+
+@register.filter
+def masked_email(address):
+    """ada.lovelace@example.com → a•••@e•••.com: enough for its owner to recognise, too little
+    for whoever else sees a page opened from a forwarded email."""
+    local, _, domain = (address or "").partition("@")
+    if not local or not domain:
+        return "•••"
+    host, dot, tld = domain.rpartition(".")
+    if not host:
+        host, dot, tld = domain, "", ""
+    return f"{local[0]}•••@{host[0]}•••{dot}{tld}"
