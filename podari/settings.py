@@ -333,6 +333,9 @@ DONATION_MAX_MINOR = env.int("DONATION_MAX_MINOR", default=2_500_000)
 DONATION_PRESETS_MINOR = [
     int(v) for v in env.list("DONATION_PRESETS_MINOR", default=[2500, 5000, 10000, 25000])
 ]
+# A project's donor wall lists names of gifts paid before the current batch began, in
+# alphabetical order: it changes once a batch, so a new name cannot be paired with a new amount.
+DONOR_WALL_BATCH_HOURS = env.int("DONOR_WALL_BATCH_HOURS", default=24)
 # "Cover the fee": Stripe's card fee as a percentage in basis points (220 = 2.2%) plus a
 # fixed amount in minor units of the gift's currency; the donor may add it on top.
 FEE_COVER_PERCENT_BP = env.int("FEE_COVER_PERCENT_BP", default=220)
