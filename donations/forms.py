@@ -10,6 +10,7 @@ from donations.money import (
     parse_major_amount,
     to_major,
 )
+from podari.text import single_line
 
 OTHER_AMOUNT = "other"
 
@@ -169,6 +170,13 @@ class DonateForm(forms.Form):
                 },
             )
         return {"projects": {p.slug: p.currency.lower() for p in self.projects}, "currencies": options}
+
+    def clean_donor_name(self):
+        # One line: a name is shown on a wall and printed on receipts (see podari/text.py).
+        return single_line(self.cleaned_data["donor_name"])
+
+    def clean_dedication_name(self):
+        return single_line(self.cleaned_data["dedication_name"])
 
     def clean(self):
         cleaned = super().clean()

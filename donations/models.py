@@ -698,7 +698,11 @@ class Gift(models.Model):
         if payment_intent_id:
             self.stripe_payment_intent_id = payment_intent_id
         self.donor_name = self.donor_name or donor_name or ""
-        self.donor_email = self.donor_email or donor_email or ""
+        # The address Stripe's Checkout confirmed is the payer's: receipts, consent and
+        # "Manage my giving" go with it, not with what was typed into the form.
+        confirmed = Donor.normalize_email(donor_email)
+        if confirmed and confirmed != Donor.normalize_email(self.donor_email):
+            self.donor_email, self.donor = confirmed, None
         self.attach_donor()
         self.paid_at = self.paid_at or timezone.now()
         self.status = self._settled_status()

@@ -67,13 +67,17 @@ def send_refund_confirmation(sender, gift, **kwargs):
 
 @receiver(payment_failed, dispatch_uid="donors-payment-failed")
 def send_update_your_card(sender, recurring_gift, **kwargs):
-    donor = recurring_gift.donor
-    if donor is None:
+    # To the address Stripe confirmed for the last paid month, as its receipt was.
+    paid = recurring_gift.payments.filter(status__in=Gift.PAID_STATUSES).exclude(donor_email="")
+    latest = paid.select_related("donor").order_by("-paid_at", "-pk").first()
+    donor = latest.donor if latest is not None and latest.donor_id else recurring_gift.donor
+    to = latest.donor_email if latest is not None else (donor.email if donor else "")
+    if donor is None or not to:
         return
     Email.objects.queue(
         kind=Email.Kind.PAYMENT_FAILED,
         key=f"payment_failed:{recurring_gift.pk}:{recurring_gift.state_as_of or ''}",
-        to=donor.email,
+        to=to,
         donor=donor,
         data={"recurring_gift_id": recurring_gift.pk},
     )

@@ -1,6 +1,7 @@
 from django import template
 
 from donors.models import Email
+from podari import text as text_rules
 
 register = template.Library()
 
@@ -30,3 +31,10 @@ def masked_email(address):
     if not host:
         host, dot, tld = domain, "", ""
     return f"{local[0]}•••@{host[0]}•••{dot}{tld}"
+
+
+@register.filter
+def typed_by_donor(text, max_length=80):
+    """What a donor typed (their name, the name a gift honours), as an email may show it: one
+    line, at most `max_length` characters, never a clickable link (podari/text.py)."""
+    return text_rules.typed_by_donor(text, int(max_length))

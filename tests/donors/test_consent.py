@@ -175,8 +175,12 @@ def test_a_monthly_gift_asks_once_and_later_months_change_nothing(
     gift = monthly_gift(donor_email="ada@example.com", wants_impact_emails=True)
     with django_capture_on_commit_callbacks(execute=True):
         post_event(session_completed(gift))
-        post_event(invoice_event(gift))
-        post_event(invoice_event(gift, invoice="in_second_month", reason="subscription_cycle"))
+        post_event(invoice_event(gift, customer_email="ada@example.com"))
+        post_event(
+            invoice_event(
+                gift, invoice="in_second_month", reason="subscription_cycle", customer_email="ada@example.com"
+            )
+        )
 
     donor = Donor.objects.get(email="ada@example.com")
     assert donor.wants_impact_emails
