@@ -16,10 +16,14 @@ from donors.models import ConsentChange, Email
 
 
 def opted_out(donor):
-    """Whether the donor turned stories off and has not turned them on again since: then
-    only a confirmed link turns them on."""
+    """Whether the donor turned stories off and has not turned them on again since, or the
+    address was erased once (the suppression list): then only a confirmed link turns them on."""
+    from donors.privacy import is_suppressed
+
     changes = donor.consent_changes.order_by("-at", "-pk")
-    return changes.values_list("wants_impact_emails", flat=True).first() is False
+    return changes.values_list("wants_impact_emails", flat=True).first() is False or is_suppressed(
+        donor.email
+    )
 
 
 def change(donor, wanted, *, method, gift=None, email=None):

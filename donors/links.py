@@ -18,6 +18,8 @@ from django.core import signing
 SIGN_IN_SALT = "donors.sign-in"
 PREFERENCES_SALT = "donors.preferences"
 CONFIRM_STORIES_SALT = "donors.confirm-stories"
+EXPORT_SALT = "donors.export"
+ERASURE_SALT = "donors.erasure"
 
 
 class BadLink(Exception):
@@ -77,3 +79,15 @@ def confirm_stories_email_id(token):
     if not isinstance(email_id, int):
         raise BadLink("not an email id")
     return email_id
+
+
+def request_token(request, salt):
+    """For the links of a privacy request (a download, an erasure to confirm): names the request."""
+    return signing.dumps({"request": str(request.pk)}, salt=salt)
+
+
+def request_id(token, salt, max_age):
+    try:
+        return uuid.UUID(signing.loads(token, salt=salt, max_age=max_age)["request"])
+    except (signing.BadSignature, ValueError, TypeError, KeyError) as exc:
+        raise BadLink(str(exc)) from exc

@@ -24,3 +24,27 @@ def send_sign_in_link(email):
 
     link = send_sign_in_link(email)
     return None if link is None else str(link.pk)
+
+
+@task()
+def build_export(request_id):
+    """A donor's data as a download (JSON and CSV), and the email with its link."""
+    from donors import privacy
+
+    return privacy.build_export(request_id)
+
+
+@task()
+def erase_donor(request_id):
+    """Erase the donor of a confirmed request (donors/privacy.py)."""
+    from donors import privacy
+
+    return privacy.erase_donor(request_id)
+
+
+@task()
+def delete_stripe_customers(request_id, customer_ids):
+    """After an erasure: the donor's Stripe customers; failures stay on the request."""
+    from donors import privacy
+
+    return privacy.delete_stripe_customers(request_id, customer_ids)

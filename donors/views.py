@@ -19,12 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from donations import services, stripe_gateway
 from donations.models import Donor, Gift, RecurringGift
-from donors import consent, emails, links, tasks
-from donors.models import ConsentChange, Email, SignInLink, enqueue_on_commit
+from donors import consent, emails, links, privacy, tasks
+from donors.models import ConsentChange, Email, PrivacyRequest, SignInLink, enqueue_on_commit
 from podari.ratelimit import client_ip, over_limit
 
 logger = logging.getLogger(__name__)
@@ -421,3 +421,105 @@ def _confirm_stories(request, token):
         _forget_token(request, "confirm_stories")
         return render(request, "donors/confirm_stories.html", {"confirmed": True})
     return render(request, "donors/confirm_stories.html", {})
+
+
+# Your data: download it, or have it erased.
+
+
+@donor_page
+@require_POST
+@donor_required
+def request_data(request, donor):
+    privacy.request_export(donor)
+    messages.success(
+        request,
+        "We are putting your data together. In a few minutes we will email you a link to download it.",
+    )
+    return redirect("donors:giving")
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+@donor_required
+def request_erasure(request, donor):
+    """Explains what erasure keeps and removes; the button emails a link to confirm."""
+    if request.method == "POST":
+        privacy.request_erasure(donor)
+        return render(request, "donors/erase_request.html", {"sent": True, "donor": donor})
+    monthly = donor.recurring_gifts.filter(status__in=RecurringGift.RUNNING_STATUSES).select_related(
+        "project"
+    )
+    return render(request, "donors/erase_request.html", {"donor": donor, "monthly_gifts": monthly})
+
+
+@donor_page
+@token_page
+@require_GET
+def data_link(request, token):
+    return _stash_token(request, "data", token, "donors:data_page")
+
+
+def _export_for(request):
+    try:
+        request_id = links.request_id(
+            _stashed_token(request, "data"), links.EXPORT_SALT, settings.DATA_EXPORT_DAYS * 86400
+        )
+    except links.BadLink:
+        return None
+    return privacy.usable_export(request_id)
+
+
+@donor_page
+@require_GET
+def data_page(request):
+    export = _export_for(request)
+    status = 200 if export is not None else 410
+    return render(request, "donors/data.html", {"export": export}, status=status)
+
+
+@donor_page
+@require_GET
+def data_download(request):
+    export = _export_for(request)
+    if export is None:
+        return render(request, "donors/data.html", {"export": None}, status=410)
+    response = HttpResponse(bytes(export.archive), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{settings.SITE_NAME.lower()}.zip"'
+    return response
+
+
+@donor_page
+@token_page
+@require_GET
+def erase_link(request, token):
+    return _stash_token(request, "erase", token, "donors:erase_page")
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def erase_page(request):
+    """The emailed link's page: a button, so that a mail scanner opening the link erases nothing."""
+    try:
+        request_id = links.request_id(
+            _stashed_token(request, "erase"), links.ERASURE_SALT, settings.DONOR_ERASURE_LINK_MAX_AGE_SECONDS
+        )
+    except links.BadLink:
+        request_id = None
+    erasure = (
+        PrivacyRequest.objects.filter(
+            pk=request_id,
+            kind=PrivacyRequest.Kind.ERASURE,
+            status=PrivacyRequest.Status.AWAITING_CONFIRMATION,
+        ).first()
+        if request_id
+        else None
+    )
+    if erasure is None:
+        return render(request, "donors/erase_confirm.html", {"problem": True}, status=410)
+    if request.method == "POST":
+        privacy.confirm_erasure(erasure)
+        _forget_token(request, "erase")
+        request.session.pop(SESSION_DONOR, None)
+        request.session.pop(SESSION_SIGNED_IN_AT, None)
+        return render(request, "donors/erase_confirm.html", {"done": True})
+    return render(request, "donors/erase_confirm.html", {})

@@ -291,6 +291,17 @@ DONOR_LINK_RATE_LIMIT_PER_IP = env.int("DONOR_LINK_RATE_LIMIT_PER_IP", default=1
 DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS = 3600
 # How long the email preferences and unsubscribe links in emails work (90 days).
 DONOR_EMAIL_LINK_MAX_AGE_DAYS = env.int("DONOR_EMAIL_LINK_MAX_AGE_DAYS", default=90)
+# Download my data: how long the emailed link (and the file behind it) lasts.
+DATA_EXPORT_DAYS = env.int("DATA_EXPORT_DAYS", default=7)
+# Erase me: how long the emailed link to confirm an erasure works (a day).
+DONOR_ERASURE_LINK_MAX_AGE_SECONDS = env.int("DONOR_ERASURE_LINK_MAX_AGE_SECONDS", default=86400)
+# The salt of the hashes erased addresses are kept as (the suppression list). Set it once and
+# keep it: another salt forgets every erased address's unsubscribe. Derived from SECRET_KEY
+# when unset.
+SUPPRESSION_SALT = (
+    env.str("SUPPRESSION_SALT", default="")
+    or hashlib.sha256(f"suppression:{SECRET_KEY}".encode()).hexdigest()
+)
 # How long the link that turns stories on again after an unsubscribe works (14 days).
 DONOR_CONFIRM_LINK_MAX_AGE_SECONDS = env.int("DONOR_CONFIRM_LINK_MAX_AGE_SECONDS", default=14 * 86400)
 

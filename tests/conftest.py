@@ -6,7 +6,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import stripe
@@ -131,6 +131,7 @@ def staff_groups(db):
         # A transactional test elsewhere flushed the tables the data migration had filled.
         import_module("ledger.migrations.0003_staff_groups").create_groups(django_apps, None)
         import_module("donors.migrations.0004_finance_sees_donors_and_project_money").grant(django_apps, None)
+        import_module("donors.migrations.0005_privacy_requests").grant(django_apps, None)
 
 
 def staff_in(group_name, username, django_user_model):
@@ -191,6 +192,9 @@ class StripeStub:
             def do_GET(self):
                 self._answer()
 
+            def do_DELETE(self):
+                self._answer()
+
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
@@ -199,7 +203,7 @@ class StripeStub:
                         "method": self.command,
                         "path": self.path,
                         "headers": dict(self.headers),
-                        "params": dict(parse_qsl(raw, keep_blank_values=True)),
+                        "params": dict(parse_qsl(raw or urlsplit(self.path).query, keep_blank_values=True)),
                     }
                 )
                 status, body = stub.responses.pop(0) if stub.responses else (500, {"error": {}})

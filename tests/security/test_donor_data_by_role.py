@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from donations.models import Donor, Gift, Project, RecurringGift, StripeEvent
-from donors.models import ConsentChange, Email, SignInLink
+from donors.models import ConsentChange, Email, PrivacyRequest, SignInLink
 from podari.management.commands.create_staff_account import staff_group
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,7 @@ def site_with_donors(project, make_project, make_gift, admin_user, admin_client,
                          last_error=f"550 mailbox {EMAIL} full", status="failed")  # fmt: skip
     SignInLink.objects.create(donor=donor)
     ConsentChange.objects.create(donor=donor, wants_impact_emails=True, method="donate_form", gift=gift)
+    PrivacyRequest.objects.create(kind="export", donor=donor, reason=f"{NAME} phoned", status="done")
     # A superuser corrects the name in the admin: the audit log keeps before and after.
     data = {"donor_name": f"{NAME} Jr.", "donor_email": EMAIL, "show_name_publicly": "on",
             "dedication": "memory", "dedication_name": HONOREE, "review_reason": ""}  # fmt: skip
