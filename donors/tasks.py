@@ -48,3 +48,11 @@ def delete_stripe_customers(request_id, customer_ids):
     from donors import privacy
 
     return privacy.delete_stripe_customers(request_id, customer_ids)
+
+
+@task()
+def apply_retention():
+    """Personal data past its retention period (donors/retention.py), for a scheduler that runs tasks."""
+    from donors.retention import apply_retention
+
+    return apply_retention()

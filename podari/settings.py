@@ -302,6 +302,13 @@ SUPPRESSION_SALT = (
     env.str("SUPPRESSION_SALT", default="")
     or hashlib.sha256(f"suppression:{SECRET_KEY}".encode()).hexdigest()
 )
+# Retention (donors/retention.py, `manage.py apply_retention` daily): how long personal data
+# the site no longer needs is kept. Money is never deleted; after FINANCIAL_RECORDS_YEARS only
+# the names and addresses on gifts go.
+RETENTION_ABANDONED_CHECKOUT_DAYS = env.int("RETENTION_ABANDONED_CHECKOUT_DAYS", default=30)
+RETENTION_SIGN_IN_DAYS = env.int("RETENTION_SIGN_IN_DAYS", default=30)
+RETENTION_EMAIL_DAYS = env.int("RETENTION_EMAIL_DAYS", default=365)
+FINANCIAL_RECORDS_YEARS = env.int("FINANCIAL_RECORDS_YEARS", default=7)
 # How long the link that turns stories on again after an unsubscribe works (14 days).
 DONOR_CONFIRM_LINK_MAX_AGE_SECONDS = env.int("DONOR_CONFIRM_LINK_MAX_AGE_SECONDS", default=14 * 86400)
 

@@ -38,3 +38,11 @@ def typed_by_donor(text, max_length=80):
     """What a donor typed (their name, the name a gift honours), as an email may show it: one
     line, at most `max_length` characters, never a clickable link (podari/text.py)."""
     return text_rules.typed_by_donor(text, int(max_length))
+
+
+@register.simple_tag
+def retention_periods():
+    """What the site keeps and for how long, as configured: for the Privacy page."""
+    from donors.retention import PERIODS
+
+    return [(period.what, str(period)) for period in PERIODS]
