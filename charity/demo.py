@@ -51,8 +51,10 @@ Our annual reports and IRS Form 990 filings are listed below as they are publish
         "body": """\
 ## What we keep
 
-When you give, we keep your name, your email address, the amount, the project and the date.
-Card details go to our payment processor, Stripe, and never reach our servers.
+When you give, we keep your name, your email address (the one you confirm on our payment
+processor's page), the amount, the project and the date, any dedication you write, and
+whether you asked for stories by email. Card details go to our payment processor, Stripe, and
+never reach our servers.
 
 ## Why
 
@@ -63,13 +65,14 @@ accounts the law requires of a charity.
 
 Only the staff who keep our accounts. We never sell or share donor lists, and we never show your
 email address on the site. Your name appears on a project page only if you tick the box that
-asks for it.
+asks for it, in alphabetical order with the names of the same day's donors, never beside an
+amount.
 
 ## Your choices
 
-Every email we send has a link to stop further emails. To see or correct what we hold about you,
-or to have it deleted where the law allows, write to us at the address on the
-[Contact](/contact/) page.
+Every email we send has a link to stop further emails; ticking "email me stories" again after
+that only sends you a link to confirm. On *Manage my giving* you can download everything we
+hold about you, or have it erased (below).
 """,
     },
     {

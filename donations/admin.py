@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
@@ -17,21 +18,39 @@ from donations.models import (
     RecurringGift,
     StripeEvent,
 )
-from donations.money import format_money, format_signed_money, parse_major_amount, to_major
+from donations.money import (
+    currency_label,
+    format_money,
+    format_signed_money,
+    parse_major_amount,
+    project_currencies,
+    to_major,
+)
 from donors.actions import resend_receipts
 from ledger import figures, services
 from ledger.admin import GiftCsvExportMixin
 from ledger.figures import ProjectLedger
-from podari.gallery_admin import GalleryInline, OptionalInlineFormSet
+from podari.donor_data_admin import DonorDataAdmin, may_see_donors
+from podari.gallery_admin import PICTURE_FIELDS, GalleryInline, OptionalInlineFormSet, PhotoConsentAdmin
+
+MONEY_PERMISSION = "donations.change_project_money"
 
 
 class ProjectAdminForm(forms.ModelForm):
-    """The goal in the project's own money ("5,000" dollars), not in minor units."""
+    """The goal in the project's own money ("5,000" dollars), not in minor units.
+
+    The currency (sent to Stripe) and the goal are money: only staff with the finance
+    permission may change them, the currency only to one of PROJECT_CURRENCIES, and
+    django-auditlog keeps every change (donations/apps.py). For everyone else they show,
+    disabled: what is posted for them is ignored."""
 
     goal = forms.CharField(
         required=False,
         help_text="In the project's currency, e.g. 5,000 or 5000.00. Leave empty for no goal.",
     )
+    currency = forms.ChoiceField(help_text="Gifts to the project are in this currency; Stripe charges it.")
+    may_change_money = True  # set per request by ProjectAdmin.get_form
+    may_change_text = True
 
     class Meta:
         model = Project
@@ -45,9 +64,21 @@ class ProjectAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.goal_minor:
             self.initial["goal"] = str(to_major(self.instance.goal_minor, self.instance.currency))
+        current = (self.instance.currency or settings.DEFAULT_CURRENCY).lower()
+        codes = project_currencies()
+        # A currency set before the list existed stays shown (and kept) until it is changed.
+        codes += [current] if current not in codes else []
+        self.fields["currency"].choices = [(code, currency_label(code)) for code in codes]
+        self.initial.setdefault("currency", current)
+        for name, field in self.fields.items():
+            money = name in ("currency", "goal")
+            if (money and not self.may_change_money) or (not money and not self.may_change_text):
+                field.disabled = True
 
     def clean(self):
         cleaned = super().clean()
+        if not self.may_change_money:
+            return cleaned  # the disabled goal and currency are the instance's own
         text = (cleaned.get("goal") or "").strip()
         currency = (cleaned.get("currency") or self.instance.currency or "").lower()
         self.instance.goal_minor = None
@@ -125,7 +156,7 @@ MONEY_FIELDS = [
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(PhotoConsentAdmin, admin.ModelAdmin):
     form = ProjectAdminForm
     inlines = [MilestoneInline, AmountMeaningInline, ProjectPhotoInline]
 
@@ -140,11 +171,13 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["status", "is_general_fund", "is_featured"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["raised", "gift_count", "monthly_donors", "monthly_revenue", "ledger"]
+    readonly_fields = [
+        "raised", "gift_count", "monthly_donors", "monthly_revenue", "ledger", "withdraw_photo_link",
+    ]  # fmt: skip
     actions = ["recount_totals"]
     fieldsets = [
         (None, {"fields": ["title", "short_name", "slug", "summary", "description"]}),
-        ("Picture", {"fields": ["image", "image_alt", "image_shows_child", "image_guardian_consent"]}),
+        ("Picture", {"fields": PICTURE_FIELDS}),
         ("Pull quote", {"fields": ["quote", "quote_name", "quote_role"]}),
         (
             "Money",
@@ -155,6 +188,26 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_monthly_giving()
+
+    def has_change_permission(self, request, obj=None):
+        # Finance may open a project to change its currency and goal, and nothing else.
+        return super().has_change_permission(request, obj) or request.user.has_perm(MONEY_PERMISSION)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        may_change_text = super().has_change_permission(request, obj) or (
+            obj is None and self.has_add_permission(request)
+        )
+        return type(
+            form.__name__,
+            (form,),
+            {"may_change_money": request.user.has_perm(MONEY_PERMISSION), "may_change_text": may_change_text},
+        )
+
+    def get_inline_instances(self, request, obj=None):
+        if obj is not None and not super().has_change_permission(request, obj):
+            return []  # Finance changes the money, not the milestones, texts or photos
+        return super().get_inline_instances(request, obj)
 
     @admin.display(description="monthly donors", ordering="monthly_donors")
     def monthly_donors(self, project):
@@ -232,8 +285,15 @@ EDITABLE_FIELDS = [
 ]  # fmt: skip
 
 
+# What only staff with the donor-viewing permission see of a gift (podari/donor_data_admin.py).
+GIFT_DONOR_FIELDS = (
+    "donor_name", "donor_email", "show_name_publicly", "dedication", "dedication_name", "note",
+    "wants_impact_emails", "donor",
+)  # fmt: skip
+
+
 @admin.register(Gift)
-class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
+class GiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     # Short columns, so the list fits a 1280 px screen beside the filters without scrolling sideways.
     list_display = ["date", "donor_shown", "amount", "project_name", "status_name", "needs_review"]
     list_display_links = ["date"]
@@ -254,9 +314,15 @@ class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
     ]  # fmt: skip
     date_hierarchy = "created_at"
     list_select_related = ["project"]
-    readonly_fields = [*STRIPE_FIELDS, "moves"]
+    readonly_fields = [*STRIPE_FIELDS, "moves", "moves_plain"]
     fields = [*STRIPE_FIELDS, "moves", *EDITABLE_FIELDS]
     actions = ["move_to_another_project", resend_receipts]
+    donor_fields = GIFT_DONOR_FIELDS
+    donor_list_display = ["donor_shown"]
+    donor_search_fields = ["donor_name", "donor_email"]
+    donor_lookups = GIFT_DONOR_FIELDS
+    donor_csv_columns = ["donor_name", "donor_email", "note"]
+    donor_field_substitutes = {"moves": "moves_plain"}
 
     def has_add_permission(self, request):
         # Gifts come from Stripe; a hand-made one would claim money that never arrived.
@@ -276,13 +342,6 @@ class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
     @admin.display(description="amount", ordering="amount_minor")
     def amount(self, gift):
         return format_money(gift.amount_minor, gift.currency)
-
-    def get_list_display(self, request):
-        # Donors' names and addresses are personal data: only staff allowed to see donors get them.
-        columns = super().get_list_display(request)
-        if not request.user.has_perm("donations.view_donor"):
-            columns = [c for c in columns if c != "donor_shown"]
-        return columns
 
     @admin.display(description="date", ordering="created_at")
     def date(self, gift):
@@ -314,6 +373,15 @@ class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
         if not hasattr(gift, "money"):
             gift.money = figures.gift_money(gift)
         return gift.money
+
+    @admin.display(description="moved between projects")
+    def moves_plain(self, gift):
+        # The reason staff typed may name the donor ("Zinaida asked by phone").
+        lines = [
+            f"{move.moved_at:%Y-%m-%d %H:%M} by {move.moved_by}: {move.from_project} → {move.to_project}"
+            for move in gift.moves.select_related("moved_by", "from_project", "to_project")
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
     @admin.display(description="fee covered by the donor (not counted)")
     def fee_covered(self, gift):
@@ -385,7 +453,7 @@ class GiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
 
 
 @admin.register(RecurringGift)
-class RecurringGiftAdmin(admin.ModelAdmin):
+class RecurringGiftAdmin(DonorDataAdmin, admin.ModelAdmin):
     """Monthly gifts: Stripe's subscriptions as this site knows them. Read only: donors
     change or cancel them in Stripe's customer portal, and Stripe's events update them here."""
 
@@ -408,6 +476,8 @@ class RecurringGiftAdmin(admin.ModelAdmin):
         "stripe_subscription_id", "stripe_customer_id", "payments_made", "created_at", "updated_at",
     ]  # fmt: skip
     readonly_fields = fields
+    donor_fields = donor_list_display = ["donor", "cancellation_reason"]
+    donor_search_fields = donor_lookups = ["donor__email", "donor"]
 
     def has_add_permission(self, request):
         return False
@@ -454,8 +524,8 @@ class StripeEventAdmin(admin.ModelAdmin):
             "stripe_id", "type", "status", "note", "livemode", "api_version", "payment_intent_id",
             "attempts", "received_at", "processed_at", "last_error",
         ]  # fmt: skip
-        # Payloads hold donors' names, emails and card details: only for staff who may see gifts.
-        if request.user.has_perm("donations.view_gift"):
+        # Payloads hold donors' names, emails and card details: only for staff who may see donors.
+        if may_see_donors(request.user):
             fields.append("payload")
         return fields
 
@@ -486,10 +556,12 @@ class StripeEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(GiftMove)
-class GiftMoveAdmin(admin.ModelAdmin):
+class GiftMoveAdmin(DonorDataAdmin, admin.ModelAdmin):
     """The log of gifts moved between projects: read only, for finance and audits."""
 
     list_display = ["moved_at", "gift", "from_project", "to_project", "moved_by", "reason"]
+    # The reason staff typed may name the donor.
+    donor_fields = donor_list_display = donor_search_fields = donor_lookups = ["reason"]
     list_filter = ["to_project", "from_project"]
     list_select_related = ["gift", "gift__project", "from_project", "to_project", "moved_by"]
 

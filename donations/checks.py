@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 
 @register()
@@ -23,3 +23,22 @@ def stripe_configured(app_configs, **kwargs):
             )
         )
     return warnings
+
+
+@register()
+def project_currencies_known(app_configs, **kwargs):
+    """Every currency a project may be given is a real ISO 4217 code (Babel's list)."""
+    from babel.numbers import list_currencies
+
+    from donations.money import project_currencies
+
+    known = {code.lower() for code in list_currencies()}
+    return [
+        Error(
+            f"PROJECT_CURRENCIES names {code!r}, which is not a currency.",
+            hint="Use three-letter ISO 4217 codes that Stripe takes, e.g. usd,eur.",
+            id="donations.E001",
+        )
+        for code in project_currencies()
+        if code not in known
+    ]

@@ -18,6 +18,7 @@ from donations.money import (
     parse_major_amount,
     to_major,
 )
+from podari.text import single_line
 
 OTHER_AMOUNT = "other"
 AMOUNT_CUSTOM_MAX_LENGTH = 20
@@ -294,6 +295,13 @@ class DonateForm(forms.Form):
             "words": script_words(),
         }
 
+    def clean_donor_name(self):
+        # One line: a name is shown on a wall and printed on receipts (see podari/text.py).
+        return single_line(self.cleaned_data["donor_name"])
+
+    def clean_dedication_name(self):
+        return single_line(self.cleaned_data["dedication_name"])
+
     def clean(self):
         cleaned = super().clean()
         project = cleaned.get("project")
@@ -348,11 +356,9 @@ class DonateForm(forms.Form):
         return cleaned
 
     def create_gift(self):
-        """The pending gift (and, for a monthly gift, its record), with the donor's consent."""
+        """The pending gift (and, for a monthly gift, its record), with the consent it asks for."""
         data = self.cleaned_data
         donor = Donor.for_email(data["donor_email"], name=data["donor_name"].strip())
-        if donor is not None and data["wants_impact_emails"]:
-            donor.give_impact_consent()
         fee = fee_to_cover(data["amount_minor"], data["currency"]) if data["cover_fee"] else 0
         gift = Gift.objects.create(
             project=data["project"],
@@ -365,6 +371,8 @@ class DonateForm(forms.Form):
             show_name_publicly=data["show_name_publicly"],
             dedication=data["dedication"] or "",
             dedication_name=data["dedication_name"].strip() if data["dedication"] else "",
+            # Asked for, not given: anyone can type an address. Applied once the gift is paid.
+            wants_impact_emails=data["wants_impact_emails"],
         )
         if data.get("frequency") == Gift.Frequency.MONTHLY:
             RecurringGift.begin(gift)
@@ -384,6 +392,7 @@ class DonateForm(forms.Form):
             "dedication_name": gift.dedication_name,
             "frequency": gift.frequency,
             "cover_fee": bool(gift.fee_covered_minor),
+            "wants_impact_emails": gift.wants_impact_emails,
         }
         if amount in presets:
             initial["amount_preset"] = amount

@@ -135,8 +135,13 @@ def _split_fee(gift, total_minor):
 
 
 def _tie_donor(gift, details):
+    """Tie the gift to the person who paid. The address Stripe's Checkout confirmed is the
+    payer's: receipts, consent and "Manage my giving" go with it, not with what was typed
+    into the form."""
     gift.donor_name = gift.donor_name or details.get("name") or ""
-    gift.donor_email = gift.donor_email or details.get("email") or ""
+    confirmed = Donor.normalize_email(details.get("email"))
+    if confirmed and confirmed != Donor.normalize_email(gift.donor_email):
+        gift.donor_email, gift.donor = confirmed, None
     gift.attach_donor()
 
 

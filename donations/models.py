@@ -216,6 +216,8 @@ class Project(ImageWithRenditions, ChildPhotoConsent, PullQuote):
 
     class Meta:
         ordering = ["position", "title"]
+        # The currency (sent to Stripe) and the goal are money: Finance's, and audited.
+        permissions = [("change_project_money", "Can change a project's currency and goal")]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_general_fund"],
@@ -478,6 +480,11 @@ class Gift(models.Model):
     show_name_publicly = models.BooleanField("show name on the donor list", default=False)
     dedication = models.CharField(max_length=10, choices=Dedication.choices, blank=True, default="")
     dedication_name = models.CharField(max_length=200, blank=True)
+    # "Email me stories", as ticked on the donate form: applied to the donor only once this
+    # gift is paid, and never over an unsubscribe (see donors/consent.py).
+    wants_impact_emails = models.BooleanField(
+        "asked for stories on the donate form", default=False, db_default=False
+    )
 
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
@@ -710,7 +717,7 @@ class Donor(models.Model):
     wants_impact_emails = models.BooleanField(
         "email me stories about what my gift does",
         default=False,
-        help_text="Consent given on the donate form.",
+        help_text="Given by the donor: a paid gift's tick or a confirmed link (see its consent history).",
     )
     impact_consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -742,15 +749,6 @@ class Donor(models.Model):
         if insert_unless_exists(donor, "email"):
             return donor
         return cls.objects.get(email=email)
-
-    def give_impact_consent(self):
-        """The donor ticked "email me stories". A later gift without the tick never
-        withdraws it: unsubscribing does that."""
-        if not self.wants_impact_emails:
-            Donor.objects.filter(pk=self.pk).update(
-                wants_impact_emails=True, impact_consent_at=timezone.now()
-            )
-            self.refresh_from_db(fields=["wants_impact_emails", "impact_consent_at"])
 
 
 class RecurringGift(models.Model):

@@ -174,6 +174,18 @@ GIFT_AMOUNTS_BY_CURRENCY = {
 }
 
 
+def project_currencies():
+    """The currencies a project may take gifts in: PROJECT_CURRENCIES, or the default currency
+    and those with amounts of their own above. Each is checked when the site starts
+    (donations/checks.py): one Stripe or Babel does not know would fail at checkout."""
+    listed = settings.PROJECT_CURRENCIES or [settings.DEFAULT_CURRENCY, *GIFT_AMOUNTS_BY_CURRENCY]
+    return list(dict.fromkeys(code.lower() for code in listed))
+
+
+def currency_label(currency: str) -> str:
+    return f"{currency.upper()}: {get_currency_name(currency.upper(), count=2, locale='en_US')}"
+
+
 def gift_amounts(currency: str) -> GiftAmounts:
     """Presets and limits for gifts in `currency`.
 

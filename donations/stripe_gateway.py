@@ -105,3 +105,33 @@ def verify_signature(payload: bytes, signature_header):
 def sign_payload(payload: str) -> str:
     """A Stripe-Signature header for a body, as Stripe computes it (simulated checkout)."""
     return stripe.WebhookSignature.generate_signature_header(payload, settings.STRIPE_WEBHOOK_SECRET)
+
+
+def _already_gone(exc):
+    return getattr(exc, "code", None) == "resource_missing"
+
+
+def cancel_subscription(subscription_id, *, comment):
+    """Cancel a monthly gift at once (no further charge). Returns Stripe's status for it
+    ("canceled"), or "missing" when Stripe has no such subscription any more."""
+    try:
+        subscription = _client().v1.subscriptions.cancel(
+            subscription_id, params={"cancellation_details": {"comment": comment}}
+        )
+    except stripe.StripeError as exc:
+        if _already_gone(exc):
+            return "missing"
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return subscription.status
+
+
+def delete_customer(customer_id):
+    """Delete a Stripe customer: its name, email, address and cards go from Stripe, and any
+    subscription it still had is cancelled. Returns True when deleted, or already gone."""
+    try:
+        customer = _client().v1.customers.delete(customer_id)
+    except stripe.StripeError as exc:
+        if _already_gone(exc):
+            return True
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return bool(getattr(customer, "deleted", False))

@@ -1,3 +1,4 @@
+import datetime
 import logging
 
 from csp.decorators import csp_exempt
@@ -6,7 +7,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
@@ -43,6 +47,36 @@ class ProjectListView(ListView):
         return Project.objects.order_by(Project.status_order(), "position", "title")
 
 
+# The name shown for a donor who asked to be erased (donors/privacy.py keeps the gift).
+ANONYMOUS_DONOR = "Anonymous donor"
+DONOR_WALL_SIZE = 12
+
+
+def donor_wall_cutoff(now=None):
+    """The start of the current batch: the wall shows gifts paid before it, so it changes
+    once a batch (DONOR_WALL_BATCH_HOURS, counted from midnight UTC) and never with one gift."""
+    batch = settings.DONOR_WALL_BATCH_HOURS * 3600
+    now = (now or timezone.now()).timestamp()
+    return datetime.datetime.fromtimestamp(now - now % batch, tz=datetime.UTC)
+
+
+def donor_wall(project):
+    """Up to DONOR_WALL_SIZE names of donors who asked to be shown, in alphabetical order.
+
+    Not by time of payment, and only from gifts paid before the current batch began: a
+    visitor watching the page cannot pair a name that just appeared with the amount the
+    total just rose by. A donor erased since shows as "Anonymous"."""
+    cutoff = donor_wall_cutoff()
+    names = (
+        project.gifts.public_donors()
+        .filter(paid_at__lt=cutoff)
+        .order_by("-paid_at")
+        .values_list("donor_name", flat=True)[:DONOR_WALL_SIZE]
+    )
+    shown = {"Anonymous" if name == ANONYMOUS_DONOR else name for name in names}
+    return sorted(shown, key=str.casefold)
+
+
 def project_detail(request, slug):
     project = get_object_or_404(Project.objects.with_monthly_donor_count(), slug=slug)
     # Everything below the page's head is read (even built) only when the template
@@ -54,11 +88,7 @@ def project_detail(request, slug):
             project.stories.published().defer("body", "body_html").order_by("-publish_at")[:TIMELINE_STORIES]
         )
     )
-    donors = SimpleLazyObject(
-        lambda: list(
-            project.gifts.public_donors().order_by("-paid_at").values_list("donor_name", flat=True)[:12]
-        )
-    )
+    donors = SimpleLazyObject(lambda: donor_wall(project))
     return render(
         request,
         "donations/project_detail.html",
@@ -71,7 +101,20 @@ def project_detail(request, slug):
     )
 
 
+def personal(response):
+    """One donor's page (their details, their gift): `private, no-store`, so neither the
+    browser's history, a shared proxy nor the page cache keeps a copy."""
+    add_never_cache_headers(response)
+    return response
+
+
 def donate(request):
+    response = _donate(request)
+    # A posted form answers with the donor's own details (errors, "try again", a redirect).
+    return personal(response) if request.method == "POST" else response
+
+
+def _donate(request):
     if not services.giving_is_configured():
         return render(request, "donations/not_configured.html", status=503)
 
@@ -123,7 +166,8 @@ def donate(request):
         "personal": gift is not None,
         "variant": SimpleLazyObject(lambda: _donate_form_variant(request, initial)),
     }
-    return render(request, "donations/donate.html", context)
+    response = render(request, "donations/donate.html", context)
+    return personal(response) if gift is not None else response
 
 
 def _donate_form_variant(request, initial):
@@ -180,6 +224,7 @@ def _browser_gift(request, *, public_id=None, session_id=None):
     return gift
 
 
+@never_cache
 def thanks(request):
     session_id = request.GET.get("session_id", "")[:255]
     gift = _browser_gift(request, session_id=session_id) if session_id else None
@@ -198,6 +243,7 @@ def thanks(request):
     return render(request, "donations/thanks.html", context)
 
 
+@never_cache
 def simulated_checkout(request, session_id):
     gift = services.find_simulated_gift(session_id)
     if gift is None:

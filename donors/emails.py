@@ -13,7 +13,7 @@ from django.utils import timezone
 from charity.models import Charity
 from donations.models import Gift, RecurringGift
 from donations.money import format_money
-from donors import links
+from donors import links, notices
 from ledger import figures
 from ledger.models import Entry
 
@@ -161,6 +161,7 @@ BUILDERS = {
     "impact": _impact,
     "sign_in": _sign_in,
     "payment_failed": _payment_failed,
+    **notices.BUILDERS,
 }
 
 

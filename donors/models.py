@@ -38,6 +38,9 @@ class Email(models.Model):
         IMPACT = "impact", "Impact story"
         SIGN_IN = "sign_in", "Manage-my-giving link"
         PAYMENT_FAILED = "payment_failed", "Monthly payment failed"
+        CONFIRM_STORIES = "confirm_stories", "Confirm stories after an unsubscribe"
+        EXPORT_READY = "export_ready", "Their data, ready to download"
+        CONFIRM_ERASURE = "confirm_erasure", "Confirm an erasure"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
@@ -134,3 +137,105 @@ class StoryAnnouncement(models.Model):
 
     def __str__(self):
         return f"Impact emails for {self.story}"
+
+
+class ConsentChange(models.Model):
+    """One change to a donor's consent to impact emails: when, how, and from which gift or link.
+
+    Consent is given only by the donor: the donate form's tick counts once its gift is paid,
+    and never over an unsubscribe unless the donor confirms through a link emailed to the
+    address (see donors/consent.py). Every change, on or off, is a row here.
+    """
+
+    class Method(models.TextChoices):
+        DONATE_FORM = "donate_form", "Ticked on the donate form, applied when the gift was paid"
+        CONFIRMATION_LINK = "confirmation_link", "Confirmed through a link emailed to the address"
+        PREFERENCES = "preferences", "Email preferences page"
+        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link, in a browser"
+        ONE_CLICK = "one_click", "One-click unsubscribe, from the mail program"
+        BEFORE_LOG = "before_log", "Recorded before this log was kept"
+
+    donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="consent_changes")
+    wants_impact_emails = models.BooleanField("stories wanted")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    gift = models.ForeignKey(
+        Gift, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The gift ticked."
+    )
+    # The confirmation email whose link was followed.
+    email = models.ForeignKey(Email, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "consent change"
+
+    def __str__(self):
+        return f"Stories {'on' if self.wants_impact_emails else 'off'}: {self.get_method_display()}"
+
+
+class SuppressedEmail(models.Model):
+    """An address erased on request, kept only as a salted hash (donors/privacy.py), so that
+    its owner's unsubscribe stays honoured: a later gift's tick only sends a link to confirm."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "suppressed address (a salted hash)"
+        verbose_name_plural = "suppressed addresses (salted hashes)"
+
+    def __str__(self):
+        return f"Suppressed address {self.digest[:12]}…"
+
+
+class PrivacyRequest(models.Model):
+    """A donor's request for their data or for erasure, from *Manage my giving* or a member of
+    staff, and what was done. Once a donor is erased the row says what was done, not to whom."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Download of their data"
+        ERASURE = "erasure", "Erasure"
+
+    class Status(models.TextChoices):
+        AWAITING_CONFIRMATION = "awaiting", "Waiting for the donor to confirm by the emailed link"
+        QUEUED = "queued", "Queued"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed: nothing erased (see the error; try again)"
+        EXPIRED = "expired", "Done; the download has expired and is deleted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    donor = models.ForeignKey(
+        Donor, on_delete=models.SET_NULL, null=True, blank=True, related_name="privacy_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the donor asked on Manage my giving.",
+    )
+    reason = models.TextField(blank=True, help_text="Why, in staff's words. Name no donor here.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(blank=True, help_text="What was done, in counts: never to whom.")
+    error = models.TextField(blank=True)
+    # Stripe customers that could not be deleted yet, one "cus_…: error" a line: the local
+    # erasure is done; these wait for "Try again".
+    stripe_follow_up = models.TextField("Stripe follow-up", blank=True)
+    # The download: a ZIP of JSON and CSV, deleted when it expires.
+    archive = models.BinaryField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("export_donor_data", "Can send a donor their data on request"),
+            ("erase_donor", "Can erase a donor on request"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.created_at:%Y-%m-%d}: {self.get_status_display()}"

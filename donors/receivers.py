@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from donations.models import Donor, Gift
 from donations.signals import gift_paid, gift_refunded, payment_failed
-from donors import impact
+from donors import consent, impact
 from donors.models import Email, StoryAnnouncement
 from stories.models import Story
 
@@ -42,6 +42,13 @@ def _queue_receipt(gift, donor):
     )
 
 
+@receiver(gift_paid, dispatch_uid="donors-stories-consent")
+def apply_stories_consent(sender, gift, **kwargs):
+    """The form's "email me stories" counts once its gift is paid (after the receipt's
+    receiver has tied the gift to its donor)."""
+    consent.apply_from_paid_gift(gift)
+
+
 @receiver(gift_refunded, dispatch_uid="donors-refund")
 def send_refund_confirmation(sender, gift, entries, **kwargs):
     """One confirmation per refund, quoting what Stripe gave back (the ledger's entries
@@ -62,13 +69,17 @@ def send_refund_confirmation(sender, gift, entries, **kwargs):
 
 @receiver(payment_failed, dispatch_uid="donors-payment-failed")
 def send_update_your_card(sender, recurring_gift, **kwargs):
-    donor = recurring_gift.donor
-    if donor is None:
+    # To the address Stripe confirmed for the last paid month, as its receipt was.
+    paid = recurring_gift.payments.filter(status__in=Gift.PAID_STATUSES).exclude(donor_email="")
+    latest = paid.select_related("donor").order_by("-paid_at", "-pk").first()
+    donor = latest.donor if latest is not None and latest.donor_id else recurring_gift.donor
+    to = latest.donor_email if latest is not None else (donor.email if donor else "")
+    if donor is None or not to:
         return
     Email.objects.queue(
         kind=Email.Kind.PAYMENT_FAILED,
         key=f"payment_failed:{recurring_gift.pk}:{recurring_gift.state_as_of or ''}",
-        to=donor.email,
+        to=to,
         donor=donor,
         data={"recurring_gift_id": recurring_gift.pk},
     )

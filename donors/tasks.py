@@ -15,3 +15,44 @@ def send_emails(email_ids):
 def announce_story(story_id):
     """Email a story that has gone live to the donors who asked for such news."""
     return impact.announce(story_id)
+
+
+@task()
+def send_sign_in_link(email):
+    """A "Manage my giving" link for whoever gave with this address (nobody, perhaps)."""
+    from donors.views import send_sign_in_link
+
+    link = send_sign_in_link(email)
+    return None if link is None else str(link.pk)
+
+
+@task()
+def build_export(request_id):
+    """A donor's data as a download (JSON and CSV), and the email with its link."""
+    from donors import privacy
+
+    return privacy.build_export(request_id)
+
+
+@task()
+def erase_donor(request_id):
+    """Erase the donor of a confirmed request (donors/privacy.py)."""
+    from donors import privacy
+
+    return privacy.erase_donor(request_id)
+
+
+@task()
+def delete_stripe_customers(request_id, customer_ids):
+    """After an erasure: the donor's Stripe customers; failures stay on the request."""
+    from donors import privacy
+
+    return privacy.delete_stripe_customers(request_id, customer_ids)
+
+
+@task()
+def apply_retention():
+    """Personal data past its retention period (donors/retention.py), for a scheduler that runs tasks."""
+    from donors.retention import apply_retention
+
+    return apply_retention()

@@ -19,12 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from donations import services, stripe_gateway
 from donations.models import Donor, Gift, RecurringGift
-from donors import emails, links
-from donors.models import Email, SignInLink
+from donors import consent, emails, links, privacy, tasks
+from donors.models import ConsentChange, Email, PrivacyRequest, SignInLink, enqueue_on_commit
 from ledger import figures
 from podari.ratelimit import client_ip, over_limit
 
@@ -44,6 +44,42 @@ def donor_page(view):
         return response
 
     return never_cache(wrapped)
+
+
+# Links in emails carry a signed token in their path. Opened in a browser, the address
+# with the token only puts the token in the session and redirects to the same page without
+# it, with `Referrer-Policy: no-referrer`: the token reaches no Referer, no page's address
+# bar or history, and nothing the page loads. (Posting straight to the token address still
+# works: mail programs unsubscribe so, and the test client.) The proxy's access log masks
+# it (deploy/nginx/podari-log.conf).
+TOKENS_SESSION_KEY = "donor_link_tokens"
+
+
+def token_page(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapped
+
+
+def _stash_token(request, kind, token, to):
+    tokens = dict(request.session.get(TOKENS_SESSION_KEY, {}))
+    tokens[kind] = token[:1000]
+    request.session[TOKENS_SESSION_KEY] = tokens
+    return redirect(to)
+
+
+def _stashed_token(request, kind):
+    return request.session.get(TOKENS_SESSION_KEY, {}).get(kind, "")
+
+
+def _forget_token(request, kind):
+    tokens = dict(request.session.get(TOKENS_SESSION_KEY, {}))
+    if tokens.pop(kind, None) is not None:
+        request.session[TOKENS_SESSION_KEY] = tokens
 
 
 def signed_in_donor(request):
@@ -81,39 +117,48 @@ def request_link(request):
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = Donor.normalize_email(form.cleaned_data["email"])
-        if _too_many_requests(request, email):
+        if _too_many_requests(request):
             response = render(request, "donors/rate_limited.html", status=429)
             response["Retry-After"] = str(settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS)
             return response
-        send_sign_in_link(email)
-        # The same answer whether or not the address is known: it tells no one who gave.
+        # The same work, the same time and the same answer for any address: whether it
+        # gave is looked up by the task, after the answer (donors/tasks.py).
+        enqueue_on_commit(tasks.send_sign_in_link, email)
         return redirect("donors:link_sent")
     return render(request, "donors/request_link.html", {"form": form})
 
 
-def _too_many_requests(request, email):
-    window = settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS
-    ip_over = over_limit(
+def _too_many_requests(request):
+    """Requests from one client address. Per email the task throttles what is sent instead
+    (send_sign_in_link): a limit here would let a stranger lock a donor out."""
+    over = over_limit(
         "donor-link-ip",
         client_ip(request),
         limit=settings.DONOR_LINK_RATE_LIMIT_PER_IP,
-        window_seconds=window,
+        window_seconds=settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS,
     )
-    email_over = over_limit(
-        "donor-link-email", email, limit=settings.DONOR_LINK_RATE_LIMIT_PER_EMAIL, window_seconds=window
-    )
-    if ip_over or email_over:
-        logger.warning("Manage-my-giving link rate limit reached (ip=%s)", ip_over)
-        return True
-    return False
+    if over:
+        logger.warning("Manage-my-giving link rate limit reached for a client address")
+    return over
 
 
 def send_sign_in_link(email):
-    """Email a sign-in link to the donor with this address, if there is one."""
-    donor = Donor.objects.filter(email=email).first()
-    if donor is None:
-        return
+    """Email a sign-in link to the donor with this address, if there is one (from a task).
+
+    At most DONOR_LINK_RATE_LIMIT_PER_EMAIL links a window are sent to one address; a
+    request beyond that sends nothing. Nobody is locked out by it: a link works for as long
+    as the window lasts and sending one never spoils another, so the donor can open the
+    newest link in their mailbox, whoever asked for it."""
     with transaction.atomic():
+        donor = Donor.objects.select_for_update().filter(email=Donor.normalize_email(email)).first()
+        if donor is None:
+            return None
+        since = timezone.now() - timezone.timedelta(seconds=settings.DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS)
+        if (
+            donor.sign_in_links.filter(created_at__gte=since).count()
+            >= settings.DONOR_LINK_RATE_LIMIT_PER_EMAIL
+        ):
+            return None
         link = SignInLink.objects.create(donor=donor)
         Email.objects.queue(
             kind=Email.Kind.SIGN_IN,
@@ -122,6 +167,7 @@ def send_sign_in_link(email):
             donor=donor,
             data={"link_id": str(link.pk)},
         )
+        return link
 
 
 @donor_page
@@ -144,8 +190,22 @@ def _usable_link(token):
 
 
 @donor_page
+@token_page
 @require_http_methods(["GET", "POST"])
-def sign_in(request, token):
+def sign_in_link(request, token):
+    """The emailed link: a GET puts its token aside and shows the page without it."""
+    if request.method == "GET":
+        return _stash_token(request, "sign_in", token, "donors:sign_in_page")
+    return _sign_in(request, token)
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    return _sign_in(request, _stashed_token(request, "sign_in"))
+
+
+def _sign_in(request, token):
     """GET shows a button, POST uses the link: mail scanners that open links use nothing."""
     link, problem = _usable_link(token)
     if link is not None and request.method == "POST" and not link.use():
@@ -154,6 +214,7 @@ def sign_in(request, token):
         return render(request, "donors/link_invalid.html", {"problem": problem}, status=410)
     if request.method == "GET":
         return render(request, "donors/sign_in.html")
+    _forget_token(request, "sign_in")
     request.session.cycle_key()
     request.session[SESSION_DONOR] = link.donor_id
     request.session[SESSION_SIGNED_IN_AT] = int(time.time())
@@ -255,10 +316,13 @@ def cancel_simulated(request, donor, public_id):
 
 def _donor_for_token(token):
     try:
-        donor_id = links.preferences_donor_id(token)
+        donor_id, tag = links.preferences_donor_id(token)
     except links.BadLink as exc:
         raise Http404("Not a valid link.") from exc
-    return get_object_or_404(Donor, pk=donor_id)
+    donor = get_object_or_404(Donor, pk=donor_id)
+    if tag is not None and tag != links.address_tag(donor.email):
+        raise Http404("A link for an address this donor no longer has.")
+    return donor
 
 
 class PreferencesForm(forms.Form):
@@ -270,34 +334,193 @@ class PreferencesForm(forms.Form):
 
 
 @donor_page
+@token_page
 @require_http_methods(["GET", "POST"])
-def preferences(request, token):
+def preferences_link(request, token):
+    if request.method == "GET":
+        return _stash_token(request, "preferences", token, "donors:preferences_page")
+    return _preferences(request, token)
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    return _preferences(request, _stashed_token(request, "preferences"))
+
+
+def _preferences(request, token):
     donor = _donor_for_token(token)
     form = PreferencesForm(request.POST or None, initial={"wants_impact_emails": donor.wants_impact_emails})
     if request.method == "POST" and form.is_valid():
-        set_impact_emails(donor, form.cleaned_data["wants_impact_emails"])
+        consent.change(
+            donor, form.cleaned_data["wants_impact_emails"], method=ConsentChange.Method.PREFERENCES
+        )
         messages.success(request, "Your email preferences are saved.")
-        return redirect(request.path)
-    return render(request, "donors/preferences.html", {"form": form, "donor": donor, "token": token})
-
-
-def set_impact_emails(donor, wanted):
-    changes = {"wants_impact_emails": wanted}
-    if wanted and not donor.wants_impact_emails:
-        changes["impact_consent_at"] = timezone.now()
-    Donor.objects.filter(pk=donor.pk).update(**changes)
-    donor.wants_impact_emails = wanted
+        return redirect("donors:preferences_page")
+    return render(request, "donors/preferences.html", {"form": form, "donor": donor})
 
 
 @csrf_exempt  # RFC 8058: the mail program POSTs with no cookie or token; the signed link stands in.
 @donor_page
+@token_page
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request, token):
+def unsubscribe_link(request, token):
+    if request.method == "GET":
+        # A person following the link, or a scanner: nothing changes until the button.
+        return _stash_token(request, "preferences", token, "donors:unsubscribe_page")
+    return _unsubscribe(request, token)
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request):
+    return _unsubscribe(request, _stashed_token(request, "preferences"))
+
+
+def _unsubscribe(request, token):
     donor = _donor_for_token(token)
     if request.method == "POST":
-        set_impact_emails(donor, False)
-        if request.POST.get("List-Unsubscribe") == "One-Click":
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        method = ConsentChange.Method.ONE_CLICK if one_click else ConsentChange.Method.UNSUBSCRIBE_LINK
+        consent.change(donor, False, method=method)
+        if one_click:
             return HttpResponse("Unsubscribed.", content_type="text/plain")
-        return render(request, "donors/unsubscribed.html", {"token": token})
-    # A GET (a person following the link, or a scanner) changes nothing: it asks.
-    return render(request, "donors/unsubscribe.html", {"donor": donor, "token": token})
+        return render(request, "donors/unsubscribed.html")
+    return render(request, "donors/unsubscribe.html", {"donor": donor})
+
+
+@donor_page
+@token_page
+@require_http_methods(["GET", "POST"])
+def confirm_stories_link(request, token):
+    if request.method == "GET":
+        return _stash_token(request, "confirm_stories", token, "donors:confirm_stories_page")
+    return _confirm_stories(request, token)
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def confirm_stories(request):
+    return _confirm_stories(request, _stashed_token(request, "confirm_stories"))
+
+
+def _confirm_stories(request, token):
+    """The link emailed after a gift asked for stories an unsubscribe had turned off. GET asks
+    (a mail scanner's visit changes nothing); POST turns stories on, logged with this link."""
+    try:
+        email = Email.objects.select_related("donor", "gift").get(
+            pk=links.confirm_stories_email_id(token), kind=Email.Kind.CONFIRM_STORIES
+        )
+    except (links.BadLink, Email.DoesNotExist):
+        email = None
+    if email is None or email.donor is None or email.donor.email != email.to:
+        return render(request, "donors/confirm_stories.html", {"problem": "expired"}, status=410)
+    if request.method == "POST":
+        consent.change(
+            email.donor, True, method=ConsentChange.Method.CONFIRMATION_LINK, gift=email.gift, email=email
+        )
+        _forget_token(request, "confirm_stories")
+        return render(request, "donors/confirm_stories.html", {"confirmed": True})
+    return render(request, "donors/confirm_stories.html", {})
+
+
+# Your data: download it, or have it erased.
+
+
+@donor_page
+@require_POST
+@donor_required
+def request_data(request, donor):
+    privacy.request_export(donor)
+    messages.success(
+        request,
+        "We are putting your data together. In a few minutes we will email you a link to download it.",
+    )
+    return redirect("donors:giving")
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+@donor_required
+def request_erasure(request, donor):
+    """Explains what erasure keeps and removes; the button emails a link to confirm."""
+    if request.method == "POST":
+        privacy.request_erasure(donor)
+        return render(request, "donors/erase_request.html", {"sent": True, "donor": donor})
+    monthly = donor.recurring_gifts.filter(status__in=RecurringGift.RUNNING_STATUSES).select_related(
+        "project"
+    )
+    return render(request, "donors/erase_request.html", {"donor": donor, "monthly_gifts": monthly})
+
+
+@donor_page
+@token_page
+@require_GET
+def data_link(request, token):
+    return _stash_token(request, "data", token, "donors:data_page")
+
+
+def _export_for(request):
+    try:
+        request_id = links.request_id(
+            _stashed_token(request, "data"), links.EXPORT_SALT, settings.DATA_EXPORT_DAYS * 86400
+        )
+    except links.BadLink:
+        return None
+    return privacy.usable_export(request_id)
+
+
+@donor_page
+@require_GET
+def data_page(request):
+    export = _export_for(request)
+    status = 200 if export is not None else 410
+    return render(request, "donors/data.html", {"export": export}, status=status)
+
+
+@donor_page
+@require_GET
+def data_download(request):
+    export = _export_for(request)
+    if export is None:
+        return render(request, "donors/data.html", {"export": None}, status=410)
+    response = HttpResponse(bytes(export.archive), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{settings.SITE_NAME.lower()}.zip"'
+    return response
+
+
+@donor_page
+@token_page
+@require_GET
+def erase_link(request, token):
+    return _stash_token(request, "erase", token, "donors:erase_page")
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def erase_page(request):
+    """The emailed link's page: a button, so that a mail scanner opening the link erases nothing."""
+    try:
+        request_id = links.request_id(
+            _stashed_token(request, "erase"), links.ERASURE_SALT, settings.DONOR_ERASURE_LINK_MAX_AGE_SECONDS
+        )
+    except links.BadLink:
+        request_id = None
+    erasure = (
+        PrivacyRequest.objects.filter(
+            pk=request_id,
+            kind=PrivacyRequest.Kind.ERASURE,
+            status=PrivacyRequest.Status.AWAITING_CONFIRMATION,
+        ).first()
+        if request_id
+        else None
+    )
+    if erasure is None:
+        return render(request, "donors/erase_confirm.html", {"problem": True}, status=410)
+    if request.method == "POST":
+        privacy.confirm_erasure(erasure)
+        _forget_token(request, "erase")
+        request.session.pop(SESSION_DONOR, None)
+        request.session.pop(SESSION_SIGNED_IN_AT, None)
+        return render(request, "donors/erase_confirm.html", {"done": True})
+    return render(request, "donors/erase_confirm.html", {})

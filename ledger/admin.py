@@ -15,6 +15,7 @@ from donations.money import format_money, iso_currencies, parse_major_amount, to
 from ledger import figures, services
 from ledger.exports import CHUNK_SIZE, streaming_csv
 from ledger.models import FundUse, OfflineGift, VerifiedFigure
+from podari.donor_data_admin import DonorDataAdmin
 
 # The admin's home page links the reporting desk for those who may see it.
 admin.site.index_template = "admin/podari_index.html"
@@ -207,7 +208,7 @@ class OfflineGiftForm(LedgerChangeForm):
 
 
 @admin.register(OfflineGift)
-class OfflineGiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
+class OfflineGiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     """Gifts that did not come through Stripe: recorded, corrected and voided through the
     ledger, each change an entry with who made it and why. Never deleted."""
 
@@ -224,6 +225,9 @@ class OfflineGiftAdmin(GiftCsvExportMixin, admin.ModelAdmin):
     ]  # fmt: skip
     csv_filename = "offline-gifts.csv"
     actions = ["void"]
+    # Only for staff who may see donors (podari/donor_data_admin.py).
+    donor_fields = donor_list_display = donor_search_fields = donor_lookups = ["donor", "donor_name", "note"]
+    donor_csv_columns = ["donor_name", "donor_email", "note"]
 
     def has_delete_permission(self, request, obj=None):
         # A record of money received: correct or void it, never make it disappear.

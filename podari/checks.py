@@ -15,3 +15,19 @@ def site_url_configured(app_configs, **kwargs):
             id="podari.E001",
         )
     ]
+
+
+@register()
+def media_registry_complete(app_configs, **kwargs):
+    # cleanup_media deletes what no registered field refers to: a file field missing from
+    # the registry would have its files deleted as unused.
+    from podari.media_registry import unregistered_fields
+
+    return [
+        Error(
+            f"{field} holds stored files but is not in podari.media_registry.REGISTRY.",
+            hint="Add it to REGISTRY, or cleanup_media will delete its files as unused.",
+            id="podari.E002",
+        )
+        for field in unregistered_fields()
+    ]

@@ -30,6 +30,10 @@ validate_markdown_length = MaxLengthValidator(
     MARKDOWN_MAX_LENGTH,
     message="This text is %(show_value)s characters long; it may be at most %(limit_value)s.",
 )
+# What a text may render to. A table's rows are filled out to its header's width, so a 41 kB
+# table of a thousand columns rendered to 5 MB (cmark-gfm stops filling out there); a long
+# story is about 100 kB of HTML.
+MARKDOWN_MAX_RENDERED = 500_000
 # nh3's HTML parser takes time quadratic in how deeply elements nest: 50,000 nested
 # "> " quotes took 55 seconds. Real stories nest lists in quotes a few levels deep.
 MAX_NESTING = 40
@@ -98,7 +102,15 @@ def nesting_depth(html):
 def validate_markdown(text):
     """Form validation for story and project bodies: a bounded length and nesting depth."""
     validate_markdown_length(text)
-    if text and nesting_depth(_to_html(text)) > MAX_NESTING:
+    html = _to_html(text) if text else ""
+    if len(html) > MARKDOWN_MAX_RENDERED:
+        raise ValidationError(
+            "This text makes a page of %(size)s characters; a page may have at most %(limit)s. "
+            "Tables with many columns grow the most: split or shorten them.",
+            code="too_large",
+            params={"size": f"{len(html):,}", "limit": f"{MARKDOWN_MAX_RENDERED:,}"},
+        )
+    if text and nesting_depth(html) > MAX_NESTING:
         raise ValidationError(
             "This text nests quotes, lists or HTML tags more than %(limit)s levels deep. Please flatten it.",
             code="too_deep",
@@ -110,7 +122,7 @@ def render_markdown(text: str) -> str:
     if not text:
         return ""
     html = _to_html(text)
-    if nesting_depth(html) > MAX_NESTING:
+    if len(html) > MARKDOWN_MAX_RENDERED or nesting_depth(html) > MAX_NESTING:
         # Refused by validate_markdown(); anything that gets here anyway is shown as text.
         return f"<p>{escape(text)}</p>"
     # The page's title is its only h1; a "# Heading" in the body becomes the next level down.

@@ -1,13 +1,7 @@
-import re
-
-from django.apps import apps
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import models
 
 from podari.images import (
-    delete_files,
     make_renditions,
     make_social_card,
     prepared_from,
@@ -66,10 +60,7 @@ class ImageWithRenditions(models.Model):
             self.image_renditions = {"source": self.image.name or None, "items": make_renditions(self.image)}
             if self.has_social_card and self.image:
                 self.image_renditions["card"] = make_social_card(self.image)
-        if previous.get("source") != self.image_renditions.get("source"):
-            # The old files go only once the new picture is safely recorded.
-            old_files = image_files(previous)
-            transaction.on_commit(lambda: delete_files(old_files))
+        # The old files go after commit, once nothing refers to them (podari/media_registry.py).
         super().save(*args, **kwargs)
 
     @property
@@ -79,51 +70,3 @@ class ImageWithRenditions(models.Model):
     @property
     def social_card(self):
         return self.image_renditions.get("card")
-
-
-def image_files(image_renditions):
-    """Every stored file behind one picture: its original and its renditions."""
-    image_renditions = image_renditions or {}
-    card = image_renditions.get("card") or {}
-    return (
-        [image_renditions.get("source")]
-        + [r["name"] for r in image_renditions.get("items") or []]
-        + [card.get("name")]
-    )
-
-
-def delete_image_files(sender, instance, **kwargs):
-    """post_delete receiver: a deleted story or project takes its picture's files with it."""
-    files = image_files(instance.image_renditions)
-    if instance.image and instance.image.name not in files:
-        files.append(instance.image.name)
-    transaction.on_commit(lambda: delete_files(files))
-
-
-# The Markdown that may show pictures dropped into the editor, by model.
-MARKDOWN_FIELDS = {"stories.story": "body", "donations.project": "description", "charity.page": "body"}
-
-
-def editor_images(text):
-    """Names of the editor's pictures a Markdown text shows."""
-    prefix = re.escape(default_storage.url(settings.MARKDOWNX_MEDIA_PATH))
-    return {settings.MARKDOWNX_MEDIA_PATH + name for name in re.findall(prefix + r"([\w.-]+)", text or "")}
-
-
-def shown_anywhere(name):
-    url = default_storage.url(name)
-    return any(
-        apps.get_model(label).objects.filter(**{f"{field}__contains": url}).exists()
-        for label, field in MARKDOWN_FIELDS.items()
-    )
-
-
-def delete_editor_images(sender, instance, **kwargs):
-    """post_delete receiver: pictures only a deleted text showed go too (one may be in several)."""
-    names = editor_images(getattr(instance, MARKDOWN_FIELDS[instance._meta.label_lower]))
-
-    def delete_unused():
-        delete_files(name for name in names if not shown_anywhere(name))
-
-    if names:
-        transaction.on_commit(delete_unused)

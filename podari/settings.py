@@ -289,6 +289,28 @@ DONOR_SESSION_SECONDS = env.int("DONOR_SESSION_SECONDS", default=3600)
 DONOR_LINK_RATE_LIMIT_PER_EMAIL = env.int("DONOR_LINK_RATE_LIMIT_PER_EMAIL", default=3)
 DONOR_LINK_RATE_LIMIT_PER_IP = env.int("DONOR_LINK_RATE_LIMIT_PER_IP", default=10)
 DONOR_LINK_RATE_LIMIT_WINDOW_SECONDS = 3600
+# How long the email preferences and unsubscribe links in emails work (90 days).
+DONOR_EMAIL_LINK_MAX_AGE_DAYS = env.int("DONOR_EMAIL_LINK_MAX_AGE_DAYS", default=90)
+# Download my data: how long the emailed link (and the file behind it) lasts.
+DATA_EXPORT_DAYS = env.int("DATA_EXPORT_DAYS", default=7)
+# Erase me: how long the emailed link to confirm an erasure works (a day).
+DONOR_ERASURE_LINK_MAX_AGE_SECONDS = env.int("DONOR_ERASURE_LINK_MAX_AGE_SECONDS", default=86400)
+# The salt of the hashes erased addresses are kept as (the suppression list). Set it once and
+# keep it: another salt forgets every erased address's unsubscribe. Derived from SECRET_KEY
+# when unset.
+SUPPRESSION_SALT = (
+    env.str("SUPPRESSION_SALT", default="")
+    or hashlib.sha256(f"suppression:{SECRET_KEY}".encode()).hexdigest()
+)
+# Retention (donors/retention.py, `manage.py apply_retention` daily): how long personal data
+# the site no longer needs is kept. Money is never deleted; after FINANCIAL_RECORDS_YEARS only
+# the names and addresses on gifts go.
+RETENTION_ABANDONED_CHECKOUT_DAYS = env.int("RETENTION_ABANDONED_CHECKOUT_DAYS", default=30)
+RETENTION_SIGN_IN_DAYS = env.int("RETENTION_SIGN_IN_DAYS", default=30)
+RETENTION_EMAIL_DAYS = env.int("RETENTION_EMAIL_DAYS", default=365)
+FINANCIAL_RECORDS_YEARS = env.int("FINANCIAL_RECORDS_YEARS", default=7)
+# How long the link that turns stories on again after an unsubscribe works (14 days).
+DONOR_CONFIRM_LINK_MAX_AGE_SECONDS = env.int("DONOR_CONFIRM_LINK_MAX_AGE_SECONDS", default=14 * 86400)
 
 # Stripe
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -327,6 +349,9 @@ if SIMULATED_CHECKOUT and not STRIPE_WEBHOOK_SECRET:
 
 # Giving
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="usd").lower()
+# The currencies staff may give a project (Finance only); empty: DEFAULT_CURRENCY and those
+# with amounts of their own in donations/money.py.
+PROJECT_CURRENCIES = [c.lower() for c in env.list("PROJECT_CURRENCIES", default=[])]
 # Limits in minor units of DEFAULT_CURRENCY (cents for usd): $5 to $25,000 by default. Projects in
 # other currencies take theirs from donations.money.GIFT_AMOUNTS_BY_CURRENCY.
 DONATION_MIN_MINOR = env.int("DONATION_MIN_MINOR", default=500)
@@ -335,6 +360,9 @@ DONATION_MAX_MINOR = env.int("DONATION_MAX_MINOR", default=2_500_000)
 DONATION_PRESETS_MINOR = [
     int(v) for v in env.list("DONATION_PRESETS_MINOR", default=[2500, 5000, 10000, 25000])
 ]
+# A project's donor wall lists names of gifts paid before the current batch began, in
+# alphabetical order: it changes once a batch, so a new name cannot be paired with a new amount.
+DONOR_WALL_BATCH_HOURS = env.int("DONOR_WALL_BATCH_HOURS", default=24)
 # "Cover the fee": Stripe's card fee as a percentage in basis points (220 = 2.2%) plus a
 # fixed amount per charge that depends on the currency (the table and its sources are in
 # donations/money.py); the donor may add it on top. FEE_COVER_FIXED_MINOR replaces the

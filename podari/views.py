@@ -16,6 +16,7 @@ from django.views.static import serve
 
 from podari.images import prepare_image, random_name
 from podari.markdown import render_markdown, validate_markdown
+from podari.media_registry import normalise
 from podari.permissions import EDITOR_PERMISSIONS, staff_with_any_permission
 
 # Pictures in a story's body are served as stored, so they are stored at page size.
@@ -69,11 +70,15 @@ PUBLIC_MEDIA = {
 def media(request, path):
     """Renditions and body images, on a single machine with no object storage.
 
-    Every stored name is random and never reused, so browsers may keep them.
+    Every stored name is random and never reused, so browsers may keep them. The allow-list
+    is checked against the path as it will be opened, after `.`, `..` and doubled slashes
+    are resolved, and a path that resolves differently from how it reads is refused: so
+    `renditions/../images/…` cannot reach an original.
     """
-    if not any(path.startswith(d) and path.endswith(ext) for d, ext in PUBLIC_MEDIA.items()):
+    name = normalise(path)
+    if name != path or not any(name.startswith(d) and name.endswith(ext) for d, ext in PUBLIC_MEDIA.items()):
         raise Http404
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    return serve(request, name, document_root=settings.MEDIA_ROOT)
 
 
 @never_cache

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
 
-from podari.gallery_admin import GalleryInline
+from podari.gallery_admin import PICTURE_FIELDS, GalleryInline, PhotoConsentAdmin
 from stories.models import Story, StoryPhoto
 
 
@@ -13,18 +13,18 @@ class StoryPhotoInline(GalleryInline):
 
 
 @admin.register(Story)
-class StoryAdmin(MarkdownxModelAdmin):
+class StoryAdmin(PhotoConsentAdmin, MarkdownxModelAdmin):
     list_display = ["title", "status", "publish_at", "project_list", "is_live"]
     list_filter = ["status", "publish_at", "projects"]
     search_fields = ["title", "summary", "body", "author_name"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "publish_at"
     filter_horizontal = ["projects"]
-    readonly_fields = ["preview_link", "impact_emails"]
+    readonly_fields = ["preview_link", "impact_emails", "withdraw_photo_link"]
     inlines = [StoryPhotoInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "author_name"]}),
-        ("Picture", {"fields": ["image", "image_alt", "image_shows_child", "image_guardian_consent"]}),
+        ("Picture", {"fields": PICTURE_FIELDS}),
         ("Story", {"fields": ["body"]}),
         ("Pull quote", {"fields": ["quote", "quote_name", "quote_role"]}),
         ("Publishing", {"fields": ["status", "publish_at", "projects", "preview_link", "impact_emails"]}),

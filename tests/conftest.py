@@ -6,7 +6,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import stripe
@@ -155,6 +155,53 @@ def make_gift(db):
     return record_gift
 
 
+# Staff in the roles of ledger/migrations/0003_staff_groups.py
+
+
+@pytest.fixture
+def staff_groups(db):
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name__in=["Editors", "Finance"]).count() != 2:
+        # A transactional test elsewhere flushed the tables the data migration had filled.
+        import_module("ledger.migrations.0003_staff_groups").create_groups(django_apps, None)
+        import_module("donors.migrations.0004_finance_sees_donors_and_project_money").grant(django_apps, None)
+        import_module("donors.migrations.0005_privacy_requests").grant(django_apps, None)
+
+
+def staff_in(group_name, username, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username, f"{username}@podari.test", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def finance_user(staff_groups, django_user_model):
+    return staff_in("Finance", "fiona", django_user_model)
+
+
+@pytest.fixture
+def editor_user(staff_groups, django_user_model):
+    return staff_in("Editors", "eddie", django_user_model)
+
+
+@pytest.fixture
+def finance_client(client, finance_user):
+    client.force_login(finance_user)
+    return client
+
+
+@pytest.fixture
+def editor_client(client, editor_user):
+    client.force_login(editor_user)
+    return client
+
+
 # Stripe API stub: the real `stripe` library talks HTTP to this local server.
 
 
@@ -192,6 +239,9 @@ class StripeStub:
             def do_GET(self):
                 self._answer()
 
+            def do_DELETE(self):
+                self._answer()
+
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
@@ -200,7 +250,7 @@ class StripeStub:
                         "method": self.command,
                         "path": self.path,
                         "headers": dict(self.headers),
-                        "params": dict(parse_qsl(raw, keep_blank_values=True)),
+                        "params": dict(parse_qsl(raw or urlsplit(self.path).query, keep_blank_values=True)),
                     }
                 )
                 status, body, delay = stub.responses.pop(0) if stub.responses else (500, {"error": {}}, 0)

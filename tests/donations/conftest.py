@@ -54,6 +54,9 @@ def stripe_event():
                 obj["id"] = gift.stripe_checkout_session_id
                 obj["client_reference_id"] = str(gift.public_id)
                 obj["amount_subtotal"] = obj["amount_total"] = gift.amount_minor
+                if gift.donor_email:
+                    # The form's address is Checkout's customer_email, which the payer confirms.
+                    obj["customer_email"] = obj["customer_details"]["email"] = gift.donor_email
             else:
                 obj["amount"] = obj["amount_captured"] = gift.amount_minor
                 if gift.stripe_payment_intent_id:

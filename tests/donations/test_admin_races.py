@@ -391,11 +391,11 @@ def test_staff_who_may_change_events_can_replay_them(staff_client, failed_event,
 
 
 @pytest.mark.django_db
-def test_event_payloads_with_donor_data_show_only_to_staff_who_may_see_gifts(staff_client, failed_event):
+def test_event_payloads_with_donor_data_show_only_to_staff_who_may_see_donors(staff_client, failed_event):
     url = reverse("admin:donations_stripeevent_change", args=[failed_event.pk])
 
-    page = staff_client("view_stripeevent").get(url).content.decode()
+    page = staff_client("view_stripeevent", "view_gift").get(url).content.decode()
     assert "jane.donor@example.com" not in page
 
-    page = staff_client("view_stripeevent", "view_gift").get(url).content.decode()
+    page = staff_client("view_stripeevent", "view_donor").get(url).content.decode()
     assert "jane.donor@example.com" in page

@@ -4,7 +4,15 @@ import pytest
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 from tests.conftest import image_upload
-from tests.donations.conftest import make_pending_gift, stripe_event  # noqa: F401  (shared fixtures)
+from tests.donations.conftest import (  # noqa: F401  (shared fixtures)
+    checkout_session,
+    donate,
+    invoice_event,
+    make_pending_gift,
+    monthly_gift,
+    session_completed,
+    stripe_event,
+)
 
 
 @pytest.fixture

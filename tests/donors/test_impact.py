@@ -152,7 +152,7 @@ def test_an_unsubscribe_link_does_nothing_until_the_button_is_pressed(
     url = unsubscribe_url(mailoutbox[0])
     browser = Client(enforce_csrf_checks=True)
 
-    page = browser.get(url)
+    page = browser.get(url, follow=True)
     assert page.status_code == 200 and "Unsubscribe" in page.content.decode()
     ada.refresh_from_db()
     assert ada.wants_impact_emails is True  # a link scanner's GET changes nothing
@@ -183,7 +183,7 @@ def test_the_preferences_page_turns_impact_emails_off_and_on(
     url = re.search(r"http://testserver(/email/preferences/[^/\s]+/)", mailoutbox[0].body).group(1)
     browser = Client(enforce_csrf_checks=True)
 
-    page = browser.get(url)
+    page = browser.get(url, follow=True)
     assert page.status_code == 200 and "checked" in page.content.decode()
     assert page["X-Robots-Tag"] == "noindex, nofollow"
     token = browser.cookies["csrftoken"].value

@@ -1,10 +1,6 @@
-"""Fixtures for the ledger tests: projects with small pictures, staff in the two groups."""
-
-from importlib import import_module
+"""Fixtures for the ledger tests: projects with small pictures, uses of funds (staff: tests/conftest.py)."""
 
 import pytest
-from django.apps import apps as django_apps
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from tests.conftest import image_upload
@@ -44,38 +40,3 @@ def make_use(db):
         return use
 
     return make
-
-
-@pytest.fixture
-def staff_groups(db):
-    if Group.objects.filter(name__in=["Editors", "Finance"]).count() != 2:
-        # A transactional test elsewhere flushed the tables the data migration had filled.
-        import_module("ledger.migrations.0003_staff_groups").create_groups(django_apps, None)
-
-
-def staff_in(group_name, username, django_user_model):
-    user = django_user_model.objects.create_user(username, f"{username}@podari.test", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
-
-
-@pytest.fixture
-def finance_user(staff_groups, django_user_model):
-    return staff_in("Finance", "fiona", django_user_model)
-
-
-@pytest.fixture
-def editor_user(staff_groups, django_user_model):
-    return staff_in("Editors", "eddie", django_user_model)
-
-
-@pytest.fixture
-def finance_client(client, finance_user):
-    client.force_login(finance_user)
-    return client
-
-
-@pytest.fixture
-def editor_client(client, editor_user):
-    client.force_login(editor_user)
-    return client

@@ -65,7 +65,8 @@ def test_a_gift_shows_at_once_to_a_visitor_with_a_session(visitor, pages, projec
     make_gift(project, amount_minor=23_400, donor_name="Boris", show_name_publicly=True)
 
     assert "<strong>$1,234</strong> raised" in visitor.get(pages["project"]).content.decode()
-    assert "Boris" in visitor.get(pages["project"]).content.decode()
+    # The donor wall names Boris once the day's batch closes (tests/donations/test_donor_wall.py).
+    assert "Boris" not in visitor.get(pages["project"]).content.decode()
     assert "$1,234" in visitor.get(pages["project list"]).content.decode()
     assert "$1,234" in visitor.get(pages["story"]).content.decode()
 

@@ -305,3 +305,34 @@ def test_the_editor_preview_refuses_an_overlong_body_quickly(admin_client):
     response = admin_client.post("/markdownx/markdownify/", {"content": "[" * MARKDOWN_MAX_LENGTH})
     assert response.status_code == 200
     assert time.monotonic() - start < 2
+
+
+def wide_table(columns=1000, rows=18_000):
+    """About 41 kB of Markdown: a thousand-column header over rows of one cell each."""
+    return "|" + "a|" * columns + "\n|" + "-|" * columns + "\n" + "a\n" * rows
+
+
+def test_a_text_that_renders_to_megabytes_is_a_form_error_and_nothing_is_saved(admin_client, project):
+    text = wide_table()
+    assert len(text) < 42_000
+
+    response = admin_client.post("/admin/stories/story/add/", story_form(project, text))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "a page may have at most 500,000" in page
+    assert "Tables with many columns grow the most" in page
+    assert not Story.objects.exists()
+    # The editor's preview says so too, and a story of ordinary tables is accepted.
+    response = admin_client.post("/markdownx/markdownify/", {"content": text})
+    assert response.status_code == 400 and b"at most 500,000" in response.content
+    ordinary = "\n\n".join(["| Month | Raised |\n|---|---|\n" + "| May | $5,000 |\n" * 40] * 20)
+    response = admin_client.post("/admin/stories/story/add/", story_form(project, ordinary))
+    assert response.status_code == 302
+
+
+def test_a_page_never_holds_more_than_the_rendered_limit(make_project):
+    # Saved without a form (a script, an import): shown as plain text, not megabytes of cells.
+    project = make_project(description=wide_table())
+    assert len(project.description_html) < 100_000
+    assert "<td>" not in project.description_html

@@ -68,13 +68,15 @@ def test_the_production_config_is_valid(tmp_path):
     site = (DEPLOY / "podari.conf").read_text()
     # The same file, on 127.0.0.1 ports and a throwaway certificate.
     site = site.replace("/etc/nginx/snippets/podari-proxy.conf", str(DEPLOY / "podari-proxy.conf"))
+    site = site.replace("/etc/nginx/snippets/podari-log.conf", str(DEPLOY / "podari-log.conf"))
+    site = site.replace("/var/log/nginx/podari.access.log", str(tmp_path / "access.log"))
     site = site.replace("/etc/letsencrypt/live/podari.life/fullchain.pem", str(cert))
     site = site.replace("/etc/letsencrypt/live/podari.life/privkey.pem", str(key))
     site = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", site)
     site = re.sub(r"listen 80\b", f"listen 127.0.0.1:{free_port()}", site)
     site = re.sub(r"listen 443\b", f"listen 127.0.0.1:{free_port()}", site)
     assert "listen 127.0.0.1:" in site
-    assert "/etc/" not in re.sub(r"#.*", "", site)
+    assert "/etc/" not in re.sub(r"#.*", "", site) and "/var/" not in re.sub(r"#.*", "", site)
     config = tmp_path / "nginx.conf"
     config.write_text(main_config(tmp_path, site))
     result = nginx_test(config)
@@ -211,3 +213,44 @@ def test_a_request_for_another_host_name_gets_no_page(tmp_path):
     site = (DEPLOY / "podari.conf").read_text()
     assert re.search(r"listen 80 default_server;[^}]*return 444;", site)
     assert re.search(r"listen 443 ssl default_server;[^}]*ssl_reject_handshake on;", site)
+
+
+def test_the_access_log_keeps_no_token_from_donors_links(tmp_path):
+    """Tokens in the path and in the Referer are replaced by [token]; other paths stay whole."""
+    port, log = free_port(), tmp_path / "access.log"
+    servers = f"""
+    include {DEPLOY / "podari-log.conf"};
+    upstream podari_app {{ server 127.0.0.1:{free_port()}; }}
+    server {{
+        listen 127.0.0.1:{port};
+        server_name localhost;
+        access_log {log} podari_no_tokens;
+        include {DEPLOY / "podari-proxy.conf"};
+    }}
+"""
+    config = tmp_path / "nginx.conf"
+    config.write_text(main_config(tmp_path, servers))
+    proxy = subprocess.Popen([NGINX, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        wait_for(port, proxy)
+        tokens = {
+            "/manage/link/eyJsaW5rIjoxfQ:1vT3aB:SiGnAtUrE1/": "https://podari.life/manage/",
+            "/email/unsubscribe/eyJkb25vciI6N30:1vT3aB:SiGnAtUrE2/": "",
+            "/email/preferences/eyJkb25vciI6N30:1vT3aB:SiGnAtUrE3/?x=1": "",
+            "/static/css/site.css": "https://podari.life/email/confirm-stories/eyJlbWFpbCI6NH0:1vT3aB:SiGnAtUrE4/",
+        }
+        for path, referer in tokens.items():
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            headers = {"Host": "localhost", **({"Referer": referer} if referer else {})}
+            connection.request("GET", path, headers=headers)
+            connection.getresponse().read()
+            connection.close()
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=10)
+    lines = log.read_text()
+    assert "SiGnAtUrE" not in lines and "eyJ" not in lines
+    assert '"GET /manage/link/[token]/ HTTP/1.1"' in lines
+    assert '"GET /email/preferences/[token]/?x=1 HTTP/1.1"' in lines
+    assert '"https://podari.life/email/confirm-stories/[token]/"' in lines
+    assert '"GET /static/css/site.css HTTP/1.1"' in lines

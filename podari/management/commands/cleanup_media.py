@@ -6,9 +6,11 @@ and left old files behind when a picture was replaced or a story deleted. This c
 1. cleans every story and project picture not stored the current way: the original is
    decoded, stripped, turned upright and stored again under a random name, with new
    renditions (the old files are deleted once that is saved);
-2. deletes every file under the picture folders that nothing refers to any more: not a
-   picture, not a rendition, not an image in a story's or project's Markdown. Files less
-   than an hour old are left alone: they may be an upload in an editor not yet saved.
+2. deletes every file under the media folders that nothing refers to any more, as
+   `podari.media_registry` finds references: every picture (stories, projects, their
+   galleries), its renditions and social card, every image shown in a Markdown text
+   (stories, projects, charity pages) and every page's PDF report. Files less than an hour
+   old are left alone: they may be an upload in an editor not yet saved.
 
 `make run` runs it every time; it is quick when there is nothing to do.
 """
@@ -25,19 +27,27 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from donations.models import Project
+from podari import media_registry
 from podari.images import CARDS_DIR, RENDITIONS_DIR
-from podari.models import image_files
-from stories.models import Story
 
 CLEAN_ORIGINAL = re.compile(r"images/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)")
 CLEAN_RENDITION = re.compile(rf"{RENDITIONS_DIR}/[0-9a-f]{{32}}-\d+w\.webp")
 CLEAN_CARD = re.compile(rf"{CARDS_DIR}/[0-9a-f]{{32}}\.jpg")
 GRACE = timedelta(hours=1)
+# Names checked against the database in one round of queries.
+BATCH = 100
 
 
-def picture_dirs():
-    return ("images/", f"{RENDITIONS_DIR}/", f"{CARDS_DIR}/", settings.MARKDOWNX_MEDIA_PATH)
+def media_dirs():
+    """The folders uploads are stored in: nothing else in storage is looked at."""
+    return ("images/", f"{RENDITIONS_DIR}/", f"{CARDS_DIR}/", settings.MARKDOWNX_MEDIA_PATH, "documents/")
+
+
+def picture_models():
+    return sorted(
+        {e.model_class for e in media_registry.REGISTRY if e.kind == media_registry.PICTURE},
+        key=lambda model: model._meta.label,
+    )
 
 
 def is_clean(obj):
@@ -84,7 +94,7 @@ class Command(BaseCommand):
 
     def clean_pictures(self):
         count = 0
-        for model in (Story, Project):
+        for model in picture_models():
             for obj in model.objects.only("pk", "image", "image_renditions").iterator():
                 if not obj.image or is_clean(obj):
                     continue
@@ -106,9 +116,8 @@ class Command(BaseCommand):
                 try:
                     with transaction.atomic():
                         # As an upload is: cleaned, renamed, new renditions; the old files
-                        # (the original too, even if no rendition recorded it) go after commit.
+                        # (the original too) go after commit, as nothing refers to them.
                         obj.save(update_fields=["image", "image_width", "image_height", "image_renditions"])
-                        transaction.on_commit(lambda name=old_name: default_storage.delete(name))
                 except ValidationError as error:
                     self.stderr.write(f"{model._meta.verbose_name} {obj.pk}: {old_name}: {error.messages[0]}")
                     continue
@@ -117,25 +126,23 @@ class Command(BaseCommand):
                 )
         return count
 
-    def referenced(self):
-        names = set()
-        body_image = re.compile(re.escape(settings.MEDIA_URL) + r"([\w./-]+)")
-        for model, text_field in ((Story, "body"), (Project, "description")):
-            for renditions, text in model.objects.values_list("image_renditions", text_field).iterator():
-                names.update(name for name in image_files(renditions) if name)
-                names.update(body_image.findall(text or ""))
-        return names
-
     def delete_orphans(self):
-        referenced = self.referenced()
+        referenced = media_registry.referenced_names()
         cutoff = timezone.now() - GRACE
-        count = 0
-        for directory in picture_dirs():
-            for name in walk(directory.rstrip("/")):
-                if name in referenced or default_storage.get_modified_time(name) > cutoff:
-                    continue
-                count += 1
-                self.stdout.write(f"{'would delete' if self.dry_run else 'deleted'} {name}")
-                if not self.dry_run:
-                    default_storage.delete(name)
-        return count
+        unused = [
+            name
+            for directory in media_dirs()
+            for name in walk(directory.rstrip("/"))
+            if name not in referenced and default_storage.get_modified_time(name) <= cutoff
+        ]
+        if self.dry_run:
+            for name in unused:
+                self.stdout.write(f"would delete {name}")
+            return len(unused)
+        # Asked again, name by name, just before deleting: a row saved since the scan counts.
+        deleted = set()
+        for start in range(0, len(unused), BATCH):
+            deleted |= media_registry.delete_unreferenced(unused[start : start + BATCH])
+        for name in sorted(deleted):
+            self.stdout.write(f"deleted {name}")
+        return len(deleted)
