@@ -6,7 +6,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import stripe
@@ -159,11 +159,13 @@ def make_gift(db):
 
 
 class StripeStub:
-    """Records every request the stripe library sends and answers with queued responses."""
+    """Records every request the stripe library sends and answers with queued responses,
+    or by path (route)."""
 
     def __init__(self):
         self.requests = []
         self.responses = []
+        self.routes = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(
@@ -172,6 +174,18 @@ class StripeStub:
 
     def respond(self, body, status=200):
         self.responses.append((status, body))
+
+    def route(self, method, path, answer, status=200):
+        """Answer every `method` request to `path` (its query aside) with `answer`: a body,
+        or a function of the recorded request that returns a body or (status, body)."""
+        self.routes[(method, path)] = (status, answer)
+
+    def _reply(self, request):
+        if (request["method"], request["route"]) in self.routes:
+            status, answer = self.routes[(request["method"], request["route"])]
+            body = answer(request) if callable(answer) else answer
+            return body if isinstance(body, tuple) else (status, body)
+        return self.responses.pop(0) if self.responses else (500, {"error": {}})
 
     def _handler_class(self):
         stub = self
@@ -186,15 +200,18 @@ class StripeStub:
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
-                stub.requests.append(
-                    {
-                        "method": self.command,
-                        "path": self.path,
-                        "headers": dict(self.headers),
-                        "params": dict(parse_qsl(raw, keep_blank_values=True)),
-                    }
-                )
-                status, body = stub.responses.pop(0) if stub.responses else (500, {"error": {}})
+                url = urlsplit(self.path)
+                request = {
+                    "method": self.command,
+                    "path": self.path,
+                    "route": url.path,
+                    # A GET's parameters, from its query string.
+                    "query": dict(parse_qsl(url.query, keep_blank_values=True)),
+                    "headers": dict(self.headers),
+                    "params": dict(parse_qsl(raw, keep_blank_values=True)),
+                }
+                stub.requests.append(request)
+                status, body = stub._reply(request)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
