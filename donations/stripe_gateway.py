@@ -138,9 +138,12 @@ def _page(result):
 
 
 def _simulated():
+    """The simulated Stripe, when the simulated checkout stands in for Stripe."""
+    if not settings.SIMULATED_CHECKOUT:
+        return None
     from donations import simulated_stripe
 
-    return simulated_stripe if settings.SIMULATED_CHECKOUT else None
+    return simulated_stripe
 
 
 def _window(created_gte, created_lt):

@@ -132,6 +132,17 @@ def _start(options):
     )
 
 
+def _outcome(repaired, error, done, otherwise):
+    """How a difference's description ends: repaired, a repair that failed, or neither."""
+    if repaired:
+        return done
+    if error:
+        return (
+            f"; applying what Stripe says failed ({error}): see Stripe events, where it waits for a replay."
+        )
+    return otherwise
+
+
 def _when(unix):
     moment = so.from_unix(unix)
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else "an unknown time"
@@ -392,9 +403,10 @@ class Reconciliation:
                 repaired=True,
             )
         elif status == StripeEvent.Status.FAILED or (status == StripeEvent.Status.UNMATCHED and ours):
-            outcome = f"applying it failed ({error}); it is under Stripe events for replay" if error else (
-                "stored, waiting for its payment"
-            )  # fmt: skip
+            if error:
+                outcome = f"applying it failed ({error}); it is under Stripe events for replay"
+            else:
+                outcome = "stored, waiting for its payment"
             self._found(
                 Difference.Kind.UNDELIVERED_EVENT,
                 f"Stripe could not deliver {what}: {outcome}.",
@@ -444,16 +456,18 @@ class Reconciliation:
         if status == "complete" and payment_status in ("paid", "no_payment_required"):
             self._missed_checkout(gift, session)
         elif status == "expired":
-            repaired = False
+            repaired, error = False, ""
             if self.run.repair:
-                self._apply_object("checkout.session.expired", session, created=_unix(timezone.now()))
+                _, error = self._apply_object(
+                    "checkout.session.expired", session, created=_unix(timezone.now())
+                )
                 gift.refresh_from_db(fields=["status"])
                 repaired = gift.status != Gift.Status.PENDING
             self._found(
                 Difference.Kind.STALE,
                 f"Gift #{gift.pk}: checkout session {session_id} expired unpaid at "
                 f"{_when(session.get('expires_at'))}, and the gift was still pending"
-                + ("; marked abandoned." if repaired else "."),
+                + _outcome(repaired, error, "; marked abandoned.", "."),
                 gift=gift,
                 stripe_object_id=session_id,
                 repaired=repaired,
@@ -470,14 +484,14 @@ class Reconciliation:
         session = {**session, "payment_intent": so.object_id(payment_intent) or None}
         amount, currency = session.get("amount_total") or 0, (session.get("currency") or "").lower()
         monthly = session.get("mode") == "subscription"
-        repaired = False
+        repaired, error = False, ""
         if self.run.repair:
-            self._apply_object("checkout.session.completed", session, created=paid_at)
+            _, error = self._apply_object("checkout.session.completed", session, created=paid_at)
             invoice_id = so.object_id(session.get("invoice"))
-            if monthly and invoice_id:
+            if monthly and invoice_id and not error:
                 invoice = self._stripe(stripe_gateway.retrieve_invoice, invoice_id)
                 if invoice.get("status") == "paid":
-                    self._apply_invoice(invoice)
+                    _, error = self._apply_invoice(invoice)
             gift.refresh_from_db(fields=["status"])
             repaired = gift.is_paid
         what = "started a monthly gift and took its first payment" if monthly else "took the payment"
@@ -485,7 +499,7 @@ class Reconciliation:
             Difference.Kind.MISSING_IN_LEDGER,
             f"Gift #{gift.pk}: Stripe {what} of {format_money(amount, currency)} (checkout session "
             f"{session['id']}, {_when(paid_at)}); its webhook never came"
-            + (": recorded." if repaired else ", and the ledger has no payment."),
+            + _outcome(repaired, error, ": recorded.", ", and the ledger has no payment."),
             gift=gift,
             stripe_object_id=session["id"],
             ledger=0,
@@ -543,11 +557,11 @@ class Reconciliation:
         stripe_status = RecurringGift.STRIPE_STATUSES.get(subscription.get("status"))
         if stripe_status is not None and stripe_status != recurring.status:
             cancelled = stripe_status == RecurringGift.Status.CANCELLED
-            repaired = False
+            repaired, error = False, ""
             if self.run.repair:
                 event_type = "customer.subscription.deleted" if cancelled else "customer.subscription.updated"
                 # Stripe's state as of now: newer than anything the site applied.
-                self._apply_object(event_type, subscription, created=_unix(timezone.now()))
+                _, error = self._apply_object(event_type, subscription, created=_unix(timezone.now()))
                 recurring.refresh_from_db(fields=["status"])
                 repaired = recurring.status == stripe_status
             when = (
@@ -559,7 +573,7 @@ class Reconciliation:
                 Difference.Kind.STATUS,
                 f"{name} ({since}): Stripe says subscription {subscription_id} is "
                 f"{subscription.get('status')}{when}; the site had it "
-                f"{recurring.get_status_display().lower()}" + (": updated." if repaired else "."),
+                f"{recurring.get_status_display().lower()}" + _outcome(repaired, error, ": updated.", "."),
                 stripe_object_id=subscription_id,
                 repaired=repaired,
             )
@@ -578,9 +592,9 @@ class Reconciliation:
         )
 
     def _missed_invoice(self, recurring, invoice):
-        repaired = False
+        repaired, error = False, ""
         if self.run.repair:
-            self._apply_invoice(invoice)
+            _, error = self._apply_invoice(invoice)
             repaired = Gift.objects.filter(
                 stripe_invoice_id=invoice["id"], status__in=Gift.PAID_STATUSES
             ).exists()
@@ -589,7 +603,7 @@ class Reconciliation:
             Difference.Kind.MISSING_IN_LEDGER,
             f"Monthly gift #{recurring.pk}: Stripe was paid {format_money(amount, currency)} for invoice "
             f"{invoice['id']}; its webhook never came"
-            + (": recorded." if repaired else ", and the ledger has no payment."),
+            + _outcome(repaired, error, ": recorded.", ", and the ledger has no payment."),
             gift=Gift.objects.filter(stripe_invoice_id=invoice["id"]).first(),
             stripe_object_id=invoice["id"],
             ledger=0,

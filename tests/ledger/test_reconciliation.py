@@ -398,6 +398,24 @@ def test_an_undelivered_event_is_applied_on_repair_once_even_when_delivered_late
     assert later.summary["steps"]["events"]["applied_before"] == 1
 
 
+def test_an_undelivered_event_whose_handler_fails_is_kept_for_replay_and_the_run_goes_on(stripe, project):
+    # This site's marker, a gift the site has lost, and no general fund to give it to.
+    lost = event_object(
+        "checkout_session_completed",
+        metadata={"podari_site": "podari-life", "gift_public_id": "6f1c2b7e-3d4a-4c8e-9b1f-2a7d5e0c9f13"},
+    )
+    stripe.route("GET", "/v1/events", page([event("checkout_session_completed", obj=lost)]))
+
+    run = reconcile("events", "checkouts", repair=True)
+
+    assert run.status == ReconciliationRun.Status.FINISHED
+    stored = StripeEvent.objects.get()
+    assert stored.status == StripeEvent.Status.FAILED and "no general fund" in stored.last_error
+    [found] = run.differences.all()
+    assert not found.repaired and "applying it failed (RuntimeError" in found.description
+    assert not Entry.objects.exists()
+
+
 def test_an_undelivered_event_of_another_tool_is_not_listed_for_finance(stripe, project):
     shop_session = event_object("checkout_session_completed", metadata={"shop_order": "42"})
     stripe.route("GET", "/v1/events", page([event("checkout_session_completed", obj=shop_session)]))
