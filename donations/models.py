@@ -927,3 +927,24 @@ class StripeEvent(models.Model):
         """Stripe's time for the event, in whole seconds."""
         created = self.payload.get("created")
         return created if isinstance(created, int) else 0
+
+
+class SimulatedStripeEvent(models.Model):
+    """Simulated checkout only: every event the simulated Stripe sent, and whether it
+    reached the webhook (a donor can pay "without the webhook" to try reconciliation).
+    Reconciliation's list and retrieve calls are answered from these, as Stripe answers
+    them from its own records (donations/simulated_stripe.py)."""
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    # The id of the event's data.object: a session, invoice, subscription...
+    object_id = models.CharField(max_length=255, db_index=True)
+    created = models.BigIntegerField(help_text="Stripe's time, Unix seconds.")
+    payload = models.JSONField()
+    delivered = models.BooleanField()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.type} {self.stripe_id}"

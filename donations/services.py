@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import reverse
 
-from donations import stripe_gateway, webhooks
+from donations import simulated_stripe, stripe_gateway, webhooks
 from donations.models import Gift, RecurringGift
 from donations.money import format_money
 
@@ -160,8 +160,13 @@ def _simulated_event(event_type, data_object, *, created=None):
     }
 
 
-def _send_simulated(event):
-    """Through the same signature check and handlers as Stripe's deliveries."""
+def _send_simulated(event, *, lose=False):
+    """Through the same signature check and handlers as Stripe's deliveries. The
+    simulated Stripe keeps every event; a lost one is never delivered, and only
+    reconciliation (`manage.py reconcile_stripe`) finds it."""
+    simulated_stripe.record(event, delivered=not lose)
+    if lose:
+        return
     payload = json.dumps(event)
     stored = webhooks.receive(payload.encode(), stripe_gateway.sign_payload(payload))
     webhooks.process(stored)
@@ -269,25 +274,33 @@ def _simulated_invoice_events(recurring, *, billing_reason, email, name):
     ]
 
 
-def pay_simulated_checkout(gift):
+def pay_simulated_checkout(gift, *, lose_webhook=False):
     """Send a simulated payment through the same signature check and handlers as Stripe's.
 
     A monthly gift gets what Stripe sends for one: the completed subscription-mode
-    session, then the first month's invoice."""
+    session, then the first month's invoice. With `lose_webhook`, Stripe takes the money
+    but its events never arrive (see reconciliation in the README)."""
     if not gift.is_monthly:
-        _send_simulated(simulated_completed_event(gift))
+        _send_simulated(simulated_completed_event(gift), lose=lose_webhook)
         return
     subscription_id = "sub_simulated_" + secrets.token_hex(12)
     customer_id = "cus_simulated_" + secrets.token_hex(8)
-    _send_simulated(simulated_completed_event(gift, subscription_id=subscription_id, customer_id=customer_id))
+    _send_simulated(
+        simulated_completed_event(gift, subscription_id=subscription_id, customer_id=customer_id),
+        lose=lose_webhook,
+    )
     recurring = RecurringGift.objects.get(pk=gift.recurring_gift_id)
+    if lose_webhook:
+        # Stripe has made the subscription; the site has not heard of it.
+        recurring.stripe_subscription_id = subscription_id
+        recurring.stripe_customer_id = customer_id
     for event in _simulated_invoice_events(
         recurring,
         billing_reason="subscription_create",
         email=gift.donor_email or "donor@example.com",
         name=gift.donor_name or None,
     ):
-        _send_simulated(event)
+        _send_simulated(event, lose=lose_webhook)
 
 
 def _check_simulated(recurring):
@@ -311,8 +324,9 @@ def simulate_next_monthly_payment(recurring):
         _send_simulated(event)
 
 
-def cancel_simulated_subscription(recurring, *, reason="cancellation_requested"):
-    """Simulated mode only: the donor cancels; Stripe sends customer.subscription.deleted."""
+def cancel_simulated_subscription(recurring, *, reason="cancellation_requested", lose_webhook=False):
+    """Simulated mode only: the donor cancels; Stripe sends customer.subscription.deleted
+    (which never arrives, with `lose_webhook`)."""
     _check_simulated(recurring)
     now = int(time.time())
     first = recurring.payments.order_by("created_at").first()
@@ -346,7 +360,7 @@ def cancel_simulated_subscription(recurring, *, reason="cancellation_requested")
         "start_date": int(recurring.started_at.timestamp()) if recurring.started_at else now,
         "status": "canceled",
     }
-    _send_simulated(_simulated_event("customer.subscription.deleted", subscription))
+    _send_simulated(_simulated_event("customer.subscription.deleted", subscription), lose=lose_webhook)
 
 
 def create_billing_portal_session(donor, return_url):

@@ -135,3 +135,152 @@ def delete_customer(customer_id):
             return True
         raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
     return bool(getattr(customer, "deleted", False))
+
+
+# Reading Stripe's records, for reconciliation (ledger/reconciliation.py). Each function
+# is one call and returns plain dicts. With the simulated checkout they answer from the
+# site's own simulated Stripe (donations/simulated_stripe.py) instead.
+
+
+class RateLimited(StripeUnavailable):
+    """Stripe answered 429: too many requests on the account (shared with other tools)."""
+
+
+class StripeNotFound(Exception):
+    """Stripe has no such object (for this key's account and mode)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a Stripe list: its objects as plain dicts, newest first, and whether
+    more follow (ask again with starting_after= the last one's id)."""
+
+    items: list
+    has_more: bool
+
+
+# Stripe's largest page.
+PAGE_SIZE = 100
+
+
+def _call(request):
+    try:
+        return request()
+    except stripe.RateLimitError as exc:
+        raise RateLimited(f"{type(exc).__name__}: {exc}") from exc
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            raise StripeNotFound(str(exc)) from exc
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _plain(stripe_object):
+    """A Stripe object as the JSON Stripe sent (decimal strings stay strings)."""
+    return stripe_object.to_dict(for_json=True)
+
+
+def _page(result):
+    return Page(items=[_plain(item) for item in result.data], has_more=bool(result.has_more))
+
+
+def _simulated():
+    """The simulated Stripe, when the simulated checkout stands in for Stripe."""
+    if not settings.SIMULATED_CHECKOUT:
+        return None
+    from donations import simulated_stripe
+
+    return simulated_stripe
+
+
+def _window(created_gte, created_lt):
+    window = {"gte": created_gte}
+    if created_lt is not None:
+        window["lt"] = created_lt
+    return window
+
+
+def list_events(*, created_gte, types, starting_after=None, delivery_success=False):
+    """Events of these types created since `created_gte` (Unix seconds) whose delivery to
+    the account's webhook endpoints did not succeed (yet), newest first. Stripe keeps 30 days."""
+    if simulated := _simulated():
+        return simulated.list_events(
+            created_gte=created_gte,
+            types=types,
+            starting_after=starting_after,
+            delivery_success=delivery_success,
+        )
+    params = {
+        "delivery_success": delivery_success,
+        "created": {"gte": created_gte},
+        "types": sorted(types),
+        "limit": PAGE_SIZE,
+    }
+    if starting_after:
+        params["starting_after"] = starting_after
+    return _call(lambda: _page(_client().v1.events.list(params=params)))
+
+
+def retrieve_checkout_session(session_id):
+    """A Checkout Session, its payment intent expanded (for the time it was paid)."""
+    if simulated := _simulated():
+        return simulated.retrieve_checkout_session(session_id)
+    params = {"expand": ["payment_intent"]}
+    return _call(lambda: _plain(_client().v1.checkout.sessions.retrieve(session_id, params=params)))
+
+
+def retrieve_invoice(invoice_id):
+    """An invoice with its payments (which name the payment intent)."""
+    if simulated := _simulated():
+        return simulated.retrieve_invoice(invoice_id)
+    params = {"expand": ["payments"]}
+    return _call(lambda: _plain(_client().v1.invoices.retrieve(invoice_id, params=params)))
+
+
+def retrieve_subscription(subscription_id):
+    if simulated := _simulated():
+        return simulated.retrieve_subscription(subscription_id)
+    return _call(lambda: _plain(_client().v1.subscriptions.retrieve(subscription_id)))
+
+
+def retrieve_charge(charge_id):
+    if simulated := _simulated():
+        return simulated.retrieve_charge(charge_id)
+    return _call(lambda: _plain(_client().v1.charges.retrieve(charge_id)))
+
+
+def list_balance_transactions(*, created_gte=None, created_lt=None, payout=None, starting_after=None):
+    """Balance transactions created in [created_gte, created_lt) (Unix seconds), or those
+    an automatic payout paid out, newest first, each with its source (the charge, refund
+    or dispute) expanded."""
+    if simulated := _simulated():
+        return simulated.list_balance_transactions(
+            created_gte=created_gte, created_lt=created_lt, payout=payout, starting_after=starting_after
+        )
+    params = {"limit": PAGE_SIZE, "expand": ["data.source"]}
+    if payout:
+        params["payout"] = payout
+    else:
+        params["created"] = _window(created_gte, created_lt)
+    if starting_after:
+        params["starting_after"] = starting_after
+    return _call(lambda: _page(_client().v1.balance_transactions.list(params=params)))
+
+
+def list_payouts(*, created_gte, created_lt, starting_after=None):
+    """Payouts created in [created_gte, created_lt) (Unix seconds), newest first."""
+    if simulated := _simulated():
+        return simulated.list_payouts(
+            created_gte=created_gte, created_lt=created_lt, starting_after=starting_after
+        )
+    params = {"limit": PAGE_SIZE, "created": _window(created_gte, created_lt)}
+    if starting_after:
+        params["starting_after"] = starting_after
+    return _call(lambda: _page(_client().v1.payouts.list(params=params)))
+
+
+def retrieve_payment_intent(payment_intent_id):
+    if simulated := _simulated():
+        return simulated.retrieve_payment_intent(payment_intent_id)
+    return _call(lambda: _plain(_client().v1.payment_intents.retrieve(payment_intent_id)))

@@ -250,7 +250,7 @@ def simulated_checkout(request, session_id):
         raise Http404("No such simulated checkout.")
     if request.method == "POST":
         if request.POST.get("action") == "pay" and not gift.is_paid:
-            services.pay_simulated_checkout(gift)
+            services.pay_simulated_checkout(gift, lose_webhook=request.POST.get("lose_webhook") == "1")
             return redirect(f"{reverse('donations:thanks')}?session_id={session_id}")
         return redirect(f"{reverse('donations:donate')}?resume={gift.public_id}")
     return render(request, "donations/simulated_checkout.html", {"gift": gift})

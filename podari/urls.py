@@ -4,6 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
 from ledger.dashboard import dashboard
+from ledger.reconciliation_views import reconciliation
 from podari import views
 from stories.sitemaps import SITEMAPS
 
@@ -12,6 +13,12 @@ admin.site.site_title = "Podari.Life admin"
 
 urlpatterns = [
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="ledger_dashboard"),
+    path("admin/reconciliation/", admin.site.admin_view(reconciliation), name="ledger_reconciliation"),
+    path(
+        "admin/reconciliation/<int:run_id>/",
+        admin.site.admin_view(reconciliation),
+        name="ledger_reconciliation_run",
+    ),
     path("admin/", admin.site.urls),
     # django-markdownx's own URLs are open to anyone; ours need a permission to edit.
     path("markdownx/upload/", views.markdownx_upload, name="markdownx_upload"),

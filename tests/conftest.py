@@ -206,7 +206,8 @@ def editor_client(client, editor_user):
 
 
 class StripeStub:
-    """Records every request the stripe library sends and answers with queued responses.
+    """Records every request the stripe library sends and answers with queued responses,
+    or by path (route).
 
     `respond(body, delay=seconds)` answers that request only after the delay: a slow Stripe.
     """
@@ -215,6 +216,7 @@ class StripeStub:
         self.requests = []
         self.responses = []
         self.stopping = threading.Event()
+        self.routes = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(
@@ -228,6 +230,18 @@ class StripeStub:
         self.stopping.set()  # a slow answer still waiting is cut short
         self.server.shutdown()
         self.server.server_close()
+
+    def route(self, method, path, answer, status=200):
+        """Answer every `method` request to `path` (its query aside) with `answer`: a body,
+        or a function of the recorded request that returns a body or (status, body)."""
+        self.routes[(method, path)] = (status, answer)
+
+    def _reply(self, request):
+        if (request["method"], request["route"]) in self.routes:
+            status, answer = self.routes[(request["method"], request["route"])]
+            body = answer(request) if callable(answer) else answer
+            return (*body, 0) if isinstance(body, tuple) else (status, body, 0)
+        return self.responses.pop(0) if self.responses else (500, {"error": {}}, 0)
 
     def _handler_class(self):
         stub = self
@@ -245,15 +259,18 @@ class StripeStub:
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
-                stub.requests.append(
-                    {
-                        "method": self.command,
-                        "path": self.path,
-                        "headers": dict(self.headers),
-                        "params": dict(parse_qsl(raw or urlsplit(self.path).query, keep_blank_values=True)),
-                    }
-                )
-                status, body, delay = stub.responses.pop(0) if stub.responses else (500, {"error": {}}, 0)
+                url = urlsplit(self.path)
+                request = {
+                    "method": self.command,
+                    "path": self.path,
+                    "route": url.path,
+                    # A GET's (or DELETE's) parameters, from its query string.
+                    "query": dict(parse_qsl(url.query, keep_blank_values=True)),
+                    "headers": dict(self.headers),
+                    "params": dict(parse_qsl(raw or url.query, keep_blank_values=True)),
+                }
+                stub.requests.append(request)
+                status, body, delay = stub._reply(request)
                 if delay and stub.stopping.wait(delay):
                     return
                 data = json.dumps(body).encode()

@@ -17,8 +17,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("recurring_gift", type=int, help="Id of the monthly gift.")
+        parser.add_argument(
+            "--lose-webhook",
+            action="store_true",
+            help="Stripe cancels it but its event never arrives (for `reconcile_stripe` to find).",
+        )
 
-    def handle(self, *args, recurring_gift, **options):
+    def handle(self, *args, recurring_gift, lose_webhook=False, **options):
         if not settings.SIMULATED_CHECKOUT:
             raise CommandError("Only with the simulated checkout: DEBUG=1 and no STRIPE_SECRET_KEY.")
         recurring = RecurringGift.objects.filter(
@@ -26,6 +31,6 @@ class Command(BaseCommand):
         ).first()
         if recurring is None:
             raise CommandError(f"No simulated monthly gift with id {recurring_gift}.")
-        services.cancel_simulated_subscription(recurring)
+        services.cancel_simulated_subscription(recurring, lose_webhook=lose_webhook)
         recurring.refresh_from_db()
         self.stdout.write(self.style.SUCCESS(f"{recurring}: {recurring.get_status_display()}."))
