@@ -108,6 +108,44 @@ class Line:
         return (self.date, self.KINDS.index(self.kind))
 
 
+def anonymous_groups(months):
+    """Month rows merged so that each public line covers at least LEDGER_MIN_GIFTS_PER_LINE
+    gifts, so that no line's amount is one donor's gift: a month with fewer joins the months
+    after it, and a last group with too few joins the one before. Online and offline gifts
+    have lines of their own, unless one of them has too few gifts in a currency: then they
+    share lines. Each currency apart; the lines still add up to the figures on the page.
+    (A currency with fewer gifts than that in all has one line, equal to its raised figure.)
+    Returns (offline: True, False, or None for both, [months]) groups."""
+    least = settings.LEDGER_MIN_GIFTS_PER_LINE
+    by_currency = {}
+    for month in months:
+        by_currency.setdefault(month.currency, []).append(month)
+    groups = []
+    for rows in by_currency.values():
+        counts = {kind: sum(m.gift_count for m in rows if m.offline == kind) for kind in (False, True)}
+        if all(count == 0 or count >= least for count in counts.values()):
+            for kind in (False, True):
+                groups += [(kind, group) for group in _at_least(least, [m for m in rows if m.offline == kind])]
+        else:
+            groups += [(None, group) for group in _at_least(least, rows)]
+    return groups
+
+
+def _at_least(least, months):
+    done, current = [], []
+    for month in months:
+        current.append(month)
+        if sum(m.gift_count for m in current) >= least:
+            done.append(current)
+            current = []
+    if current:
+        if done:
+            done[-1] = done[-1] + current
+        else:
+            done.append(current)
+    return done
+
+
 class ProjectLedger:
     """A project's money: figures per currency, and the timeline behind them.
 
@@ -152,21 +190,7 @@ class ProjectLedger:
     @cached_property
     def entries(self):
         """The money lines, oldest first: what the CSV and JSON ledgers hold."""
-        lines = [
-            Line(
-                date=m.month,
-                kind="offline_gifts" if m.offline else "gifts",
-                amount_minor=m.net_minor,
-                currency=m.currency,
-                description=(
-                    f"{m.gift_count} gift{'s' if m.gift_count != 1 else ''} received "
-                    f"{'offline (bank transfers, checks, cash, event takings)' if m.offline else 'online'} "
-                    f"in {m.month:%B %Y}, net of refunds"
-                ),
-                gift_count=m.gift_count,
-            )
-            for m in self.months
-        ]
+        lines = [self._gift_line(offline, group) for offline, group in anonymous_groups(self.months)]
         lines += [
             Line(
                 date=u.spent_on,
@@ -179,6 +203,28 @@ class ProjectLedger:
             for u in self.uses
         ]
         return sorted(lines, key=lambda e: e.sort_key)
+
+    @staticmethod
+    def _gift_line(offline, months):
+        """One line for months of gifts merged so that it covers enough of them."""
+        first, last = months[0], months[-1]
+        count = sum(m.gift_count for m in months)
+        when = f"in {last.month:%B %Y}" if first.month == last.month else (
+            f"from {first.month:%B %Y} to {last.month:%B %Y}"
+        )  # fmt: skip
+        how = {
+            True: "offline (bank transfers, checks, cash, event takings)",
+            False: "online",
+            None: "online and offline",
+        }[offline]
+        return Line(
+            date=last.month,
+            kind="offline_gifts" if offline else "gifts",
+            amount_minor=sum(m.net_minor for m in months),
+            currency=last.currency,
+            description=f"{count} gift{'s' if count != 1 else ''} received {how} {when}, net of refunds",
+            gift_count=count,
+        )
 
     @cached_property
     def timeline(self):

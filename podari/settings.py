@@ -363,6 +363,9 @@ DONATION_PRESETS_MINOR = [
 # A project's donor wall lists names of gifts paid before the current batch began, in
 # alphabetical order: it changes once a batch, so a new name cannot be paired with a new amount.
 DONOR_WALL_BATCH_HOURS = env.int("DONOR_WALL_BATCH_HOURS", default=24)
+# A public ledger line (project page, CSV, JSON) covers at least this many gifts: months with
+# fewer are merged, so no line's amount is one donor's gift.
+LEDGER_MIN_GIFTS_PER_LINE = env.int("LEDGER_MIN_GIFTS_PER_LINE", default=3)
 # "Cover the fee": Stripe's card fee as a percentage in basis points (220 = 2.2%) plus a
 # fixed amount per charge that depends on the currency (the table and its sources are in
 # donations/money.py); the donor may add it on top. FEE_COVER_FIXED_MINOR replaces the

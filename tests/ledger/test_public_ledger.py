@@ -73,9 +73,12 @@ def test_the_timeline_interleaves_monthly_gifts_uses_and_stories(client, car_t):
     html = client.get(car_t["project"].get_absolute_url()).content.decode()
     timeline = html[html.index('<table class="ledger">') :]
     rows = re.findall(r'<tr class="ledger__(\w+)">', timeline)
-    # A month of gifts is dated by its first day; money in comes before money out that day.
-    assert rows == ["offline_gifts", "gifts", "use_of_funds", "story", "offline_gifts", "gifts"]
-    assert "July 2025" in timeline and "$29,745" in timeline
+    # No line covers fewer than three gifts: the three dollar gifts (one online, two offline,
+    # too few of either kind) share one line, dated by its last month; the one euro gift is
+    # a line equal to the euro raised figure.
+    assert rows == ["use_of_funds", "story", "gifts", "gifts"]
+    assert "3 gifts received online and offline from July 2025 to October 2025" in timeline
+    assert "$33,745" in timeline and "$1,000" not in timeline and "$3,000" not in timeline
 
 
 def test_the_timeline_keeps_every_money_line_but_only_the_newest_stories(
@@ -95,7 +98,8 @@ def test_the_timeline_keeps_every_money_line_but_only_the_newest_stories(
     timeline = html[html.index('<table class="ledger">') : html.index("</table>")]
     rows = re.findall(r'<tr class="ledger__(\w+)">', timeline)
 
-    assert rows.count("gifts") == 30 and rows.count("use_of_funds") == 1
+    # Thirty gifts, one a month: ten lines of three months each.
+    assert rows.count("gifts") == 10 and rows.count("use_of_funds") == 1
     assert rows.count("story") == TIMELINE_STORIES
     assert f">{stories[-1].title}<" in timeline
     assert f">{stories[5].title}<" not in timeline
@@ -207,3 +211,23 @@ def test_project_page_queries_do_not_grow_with_gifts_uses_or_stories(
     many = [count(client, url) for url in urls]
     assert many == few
     assert few[0] <= 8
+
+
+def test_no_public_line_covers_fewer_than_three_gifts(client, project, make_gift, settings):
+    # A big gift alone in its month, then two small ones: a watcher must not read the big one.
+    make_gift(
+        project, amount_minor=500_000, paid_at=at(2025, 3), donor_name="Big Donor", show_name_publicly=True
+    )
+    make_gift(project, amount_minor=2_500, paid_at=at(2025, 4))
+    make_gift(project, amount_minor=2_500, paid_at=at(2025, 5))
+    make_gift(project, amount_minor=2_500, paid_at=at(2025, 7))
+
+    data = client.get(reverse("ledger:project_json", args=[project.slug])).json()
+    lines = [(e["amount"], e["description"]) for e in data["entries"]]
+    assert lines == [("5075.00", "4 gifts received online from March 2025 to July 2025, net of refunds")]
+    csv_body = client.get(reverse("ledger:project_csv", args=[project.slug])).content.decode()
+    assert "5000.00" not in csv_body and "5075.00" in csv_body
+
+    settings.LEDGER_MIN_GIFTS_PER_LINE = 1  # one line a month, as before this rule
+    data = client.get(reverse("ledger:project_json", args=[project.slug])).json()
+    assert [e["amount"] for e in data["entries"]] == ["5000.00", "25.00", "25.00", "25.00"]
