@@ -823,6 +823,11 @@ class RecurringGift(models.Model):
     def is_running(self):
         return self.status in self.RUNNING_STATUSES
 
+    @property
+    def monthly_charge_minor(self):
+        """What Stripe charges each month: the gift and the fee the donor chose to cover."""
+        return self.amount_minor + self.fee_covered_minor
+
     def set_state(self, *, as_of, status=None, cancel_at_period_end=None, cancelled_at=None, reason=None):
         """Apply the subscription's state as Stripe stated it at `as_of` (Unix seconds).
 

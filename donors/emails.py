@@ -148,7 +148,8 @@ def _payment_failed(email):
     recurring = RecurringGift.objects.select_related("project").get(pk=email.data["recurring_gift_id"])
     context = {
         "recurring": recurring,
-        "amount": format_money(recurring.amount_minor, recurring.currency),
+        # What the card is charged each month: the gift and the fee the donor covers.
+        "amount": format_money(recurring.monthly_charge_minor, recurring.currency),
         "manage_url": absolute(reverse("donors:request_link")),
     }
     return f"Your monthly gift to {recurring.project.title} could not be paid", context, {}

@@ -272,3 +272,12 @@ def test_the_giving_page_costs_the_same_queries_for_many_gifts(
         paid_gift(project, donor)
     with django_assert_max_num_queries(len(few)):
         assert signed_in.get(reverse("donors:giving")).status_code == 200
+
+
+def test_the_giving_page_says_what_each_month_costs_with_the_covered_fee(signed_in, monthly):
+    RecurringGift.objects.filter(pk=monthly.pk).update(amount_minor=2_500, fee_covered_minor=87)
+
+    html = " ".join(signed_in.get(reverse("donors:giving")).content.decode().split())
+
+    assert "$25.87 a month" in html
+    assert "$25 gift and $0.87 card fee" in html
