@@ -11,10 +11,10 @@ from django.urls import path
 from django.utils import timezone
 
 from donations.models import Gift
-from donations.money import format_money, iso_currencies, parse_major_amount, to_major
+from donations.money import format_money, format_signed_money, iso_currencies, parse_major_amount, to_major
 from ledger import figures, services
 from ledger.exports import CHUNK_SIZE, streaming_csv
-from ledger.models import FundUse, OfflineGift, VerifiedFigure
+from ledger.models import Entry, FundUse, OfflineGift, VerifiedFigure
 from podari.donor_data_admin import DonorDataAdmin
 
 # The admin's home page links the reporting desk for those who may see it.
@@ -402,6 +402,40 @@ class FundUseAdmin(CsvExportMixin, admin.ModelAdmin):
             str(use.recorded_by or ""),
             "voided" if use.voided_at else "",
         ]
+
+
+@admin.register(Entry)
+class EntryAdmin(admin.ModelAdmin):
+    """Every movement of money, as recorded: read only (entries are never changed)."""
+
+    list_display = [
+        "occurred_at",
+        "kind",
+        "account",
+        "signed_amount",
+        "project",
+        "gift",
+        "fund_use",
+        "source",
+    ]
+    list_filter = ["kind", "account", "source", "currency", "livemode", "project"]
+    search_fields = ["key", "stripe_event_id", "stripe_object_id"]
+    list_select_related = ["project", "gift", "gift__project", "fund_use"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = [f.name for f in Entry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def signed_amount(self, entry):
+        return format_signed_money(entry.amount_minor, entry.currency)
 
 
 @admin.register(VerifiedFigure)

@@ -125,7 +125,9 @@ def anonymous_groups(months):
         counts = {kind: sum(m.gift_count for m in rows if m.offline == kind) for kind in (False, True)}
         if all(count == 0 or count >= least for count in counts.values()):
             for kind in (False, True):
-                groups += [(kind, group) for group in _at_least(least, [m for m in rows if m.offline == kind])]
+                groups += [
+                    (kind, group) for group in _at_least(least, [m for m in rows if m.offline == kind])
+                ]
         else:
             groups += [(None, group) for group in _at_least(least, rows)]
     return groups

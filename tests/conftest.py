@@ -170,6 +170,9 @@ def staff_groups(db):
         import_module("ledger.migrations.0003_staff_groups").create_groups(django_apps, None)
         import_module("donors.migrations.0004_finance_sees_donors_and_project_money").grant(django_apps, None)
         import_module("donors.migrations.0005_privacy_requests").grant(django_apps, None)
+        import_module("ledger.migrations.0006_finance_sees_reconciliation").give_finance_reconciliation(
+            django_apps, None
+        )
 
 
 def staff_in(group_name, username, django_user_model):

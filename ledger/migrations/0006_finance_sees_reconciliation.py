@@ -1,10 +1,11 @@
-"""Finance sees reconciliation with Stripe: its runs and the differences they found
-(the Finance page, /admin/reconciliation/). Superusers see it anyway; Editors never."""
+"""Finance sees the ledger's entries (read only) and reconciliation with Stripe: its runs
+and the differences they found (the Finance page, /admin/reconciliation/). Superusers see
+them anyway; Editors never."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-PERMISSIONS = ["view_reconciliationrun", "view_difference"]
+PERMISSIONS = ["view_entry", "view_reconciliationrun", "view_difference"]
 
 
 def give_finance_reconciliation(apps, schema_editor):

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.urls import reverse
 
 from donations.models import Gift, Project, money_writes
 from ledger import services
@@ -92,3 +93,16 @@ def test_the_database_refuses_to_change_an_entry_whatever_code_tries(project, ma
         ):
             cursor.execute(statement)
     assert Entry.objects.get().amount_minor == 10_000
+
+
+def test_finance_reads_every_entry_and_editors_none(client, finance_user, editor_user, project, make_gift):
+    make_gift(project, amount_minor=10_000, fee_covered_minor=320)
+    url = reverse("admin:ledger_entry_changelist")
+
+    client.force_login(finance_user)
+    html = client.get(url).content.decode()
+    assert "$100" in html and "$3.20" in html and "Fee covered by the donor" in html
+    entry = Entry.objects.first()
+    assert client.post(reverse("admin:ledger_entry_change", args=[entry.pk]), {}).status_code == 403
+    client.force_login(editor_user)
+    assert client.get(url).status_code == 403
