@@ -16,7 +16,8 @@ from datetime import UTC, datetime, time
 
 from django.conf import settings
 from django.db import migrations
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 PAID = ("succeeded", "partially_refunded", "refunded")
@@ -53,7 +54,7 @@ def forwards(apps, schema_editor):
     for move in GiftMove.objects.order_by("moved_at", "pk").values():
         moves[move["gift_id"]].append(move)
 
-    entries, nets, newly_counted = [], {}, []
+    entries, newly_counted = [], []
 
     def entry(gift, kind, account, amount, project_id, key, occurred_at, livemode):
         if amount:
@@ -122,7 +123,6 @@ def forwards(apps, schema_editor):
                 entry(gift, "dispute_loss", "held", -(disputed + fee_held), project_id, f"{dispute}:close:held",
                       now, livemode)  # fmt: skip
         net = max(amount - refunded - disputed, 0)
-        nets[pk] = (net, project_id, offline)
         if offline and gift["livemode"] != settings.STRIPE_LIVEMODE and net and gift["status"] != "refunded":
             # Recorded under the other mode's key, it did not count; offline money counts on
             # any site now (the change this migration makes on purpose), so it adds to "before".
@@ -131,12 +131,13 @@ def forwards(apps, schema_editor):
             flush()
     flush()
 
-    # Each gift's stored net is now the sum of its entries on its project.
-    for pk, (net, _, offline) in nets.items():
-        changes = {"net_minor": net}
-        if offline:
-            changes["livemode"] = None
-        Gift.objects.filter(pk=pk).update(**changes)
+    # Each gift's stored net is now the sum of its entries on its project: the same
+    # arithmetic as above, by the database in one statement (not one per gift).
+    refunded = Least(F("amount_refunded_minor"), F("amount_minor"))
+    disputed = Least(F("amount_disputed_minor"), F("amount_minor") - refunded)
+    paid = Gift.objects.filter(status__in=PAID)
+    paid.update(net_minor=Greatest(F("amount_minor") - refunded - disputed, Value(0)))
+    paid.exclude(source="stripe").update(livemode=None)
 
     for use in FundUse.objects.order_by("pk").values():
         spent = timezone.make_aware(datetime.combine(use["spent_on"], time(12)))
