@@ -608,8 +608,9 @@ def renewal_event(template, monthly, run_id, i, now):
         amount_paid=amount,
         total=amount,
         currency=currency,
-        customer_email=f"monthly{i}@example.com",
-        customer_name=f"Monthly Donor {i}",
+        # The same donor every month, as Stripe's customer for the subscription.
+        customer_email=f"monthly-{subscription_id}@example.com",
+        customer_name=f"Monthly Donor {subscription_id[-6:]}",
         livemode=False,
         status_transitions={"finalized_at": now, "paid_at": now},
     )

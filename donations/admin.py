@@ -510,7 +510,7 @@ class RecurringGiftAdmin(DonorDataAdmin, admin.ModelAdmin):
 class StripeEventAdmin(admin.ModelAdmin):
     list_display = ["stripe_id", "type", "status", "livemode", "attempts", "received_at", "processed_at"]
     list_filter = ["status", "type", "livemode"]
-    search_fields = ["stripe_id", "type", "payment_intent_id"]
+    search_fields = ["stripe_id", "type", "payment_id"]
     actions = ["replay"]
 
     def has_add_permission(self, request):
@@ -521,7 +521,7 @@ class StripeEventAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = [
-            "stripe_id", "type", "status", "note", "livemode", "api_version", "payment_intent_id",
+            "stripe_id", "type", "status", "note", "livemode", "api_version", "payment_id",
             "attempts", "received_at", "processed_at", "last_error",
         ]  # fmt: skip
         # Payloads hold donors' names, emails and card details: only for staff who may see donors.

@@ -16,7 +16,6 @@ from donations.stripe_objects import NotThisSites
 from donations.webhooks import (
     WaitingForGift,
     apply_waiting_events,
-    apply_waiting_invoice_payments,
     handles,
 )
 from ledger import services
@@ -70,21 +69,24 @@ def _project_for(gift, metadata, *, slug=None):
     """The project an event names (a Payment Link's slug, or this site's metadata); the
     general fund, with the gift flagged, when it names one that does not exist."""
     project = None
+    # What a gift needs of its project (its id, and its title for the audit log), not the
+    # whole row with its texts and pictures.
+    projects = Project.objects.only("id", "title", "currency")
     if slug:
-        project = unique_row(Project.objects.filter(slug=slug))
+        project = unique_row(projects.filter(slug=slug))
         if project is None:
             gift.flag(
                 f"The Payment Link names project “{slug}”, which does not exist: given to the general fund."
             )
     project_id = str(metadata.get("project_id", ""))
     if project is None and project_id.isdigit():
-        project = unique_row(Project.objects.filter(pk=int(project_id)))
+        project = unique_row(projects.filter(pk=int(project_id)))
         if project is None:
             gift.flag(
                 f"The checkout named project #{project_id}, which does not exist: given to the general fund."
             )
     if project is None:
-        project = Project.general_fund()
+        project = unique_row(projects.filter(is_general_fund=True))
     if project is None:
         # Raising keeps the event failed and replayable until staff create a general fund.
         raise RuntimeError("No project in the event's metadata and no general fund to attribute it to.")
@@ -400,7 +402,8 @@ def _locked_gift_for_invoice(invoice, recurring, metadata):
     # A later month: a new gift, named and dedicated as the donor's earlier ones.
     earlier = recurring.payments.order_by("-created_at").first() if recurring.pk else None
     gift = Gift(
-        project=recurring.project,
+        # Its id, and its title for the audit log: not the project's texts and pictures.
+        project=Project.objects.only("id", "title", "currency").get(pk=recurring.project_id),
         recurring_gift=recurring,
         frequency=Gift.Frequency.MONTHLY,
         amount_minor=recurring.amount_minor,
@@ -459,7 +462,7 @@ def invoice_paid(invoice, event):
         origin=Origin.stripe(event),
         stripe_object_id=invoice["id"],
     )
-    apply_waiting_invoice_payments(invoice["id"])
+    apply_waiting_events(invoice["id"])
     apply_waiting_events(gift.stripe_payment_intent_id)
 
 

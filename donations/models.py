@@ -682,8 +682,15 @@ def audit_update(old, new, fields):
     changes = model_instance_diff(
         old, new, fields_to_check=fields, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
     )
-    if changes:
-        LogEntry.objects.log_create(new, action=LogEntry.Action.UPDATE, changes=changes)
+    if not changes:
+        return
+    extra = {}
+    if isinstance(new, Gift) and not Gift._meta.get_field("project").is_cached(new):
+        # The entry names the gift by its project (str(gift)), which needs only the title:
+        # not the whole project row a handler that locked the gift has not loaded.
+        title = Project.objects.filter(pk=new.project_id).values_list("title", flat=True).first()
+        extra["object_repr"] = f"Gift #{new.pk} to {title}"
+    LogEntry.objects.log_create(new, action=LogEntry.Action.UPDATE, changes=changes, **extra)
 
 
 def _share(amount, part, whole):
@@ -868,21 +875,21 @@ class StripeEventQuerySet(models.QuerySet):
         ends, then inserts nothing (see insert_unless_exists)."""
         return insert_unless_exists(event, "stripe_id")
 
-    def any_waiting_for(self, payment_intent_id):
-        """Whether a refund or dispute of this payment is stored, waiting for its gift.
+    def any_waiting_for(self, payment_id):
+        """Whether an event about this payment is stored, waiting for its gift.
 
         Asked on every payment and almost always answered no, so it is one plain
         statement: building exists() through the ORM cost more than running it."""
         meta = self.model._meta
         connection = transaction.get_connection(self.db)
         quote = connection.ops.quote_name
-        column = meta.get_field("payment_intent_id").column
+        column = meta.get_field("payment_id").column
         sql = (
             f"SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608 (names from the model's meta)
             f"WHERE {quote(column)} = %s AND {quote(meta.get_field('status').column)} = %s LIMIT 1"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [payment_intent_id, self.model.Status.UNMATCHED.value])
+            cursor.execute(sql, [payment_id, self.model.Status.UNMATCHED.value])
             return cursor.fetchone() is not None
 
 
@@ -909,9 +916,10 @@ class StripeEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     note = models.CharField(max_length=500, blank=True, help_text="Why it was skipped or is waiting.")
-    # A refund or dispute can arrive before the payment it is about; it waits here,
-    # found by its payment intent, and is applied when that payment is recorded.
-    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # The payment the event is about: its payment intent, or for an invoice payment, the
+    # invoice. An event that arrives before its payment is recorded (a refund, a dispute,
+    # an invoice payment) waits here, found by this id, and is applied when it is.
+    payment_id = models.CharField(max_length=255, blank=True, db_index=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -41,6 +41,14 @@ def payment_intent_id(stripe_object):
     return object_id(stripe_object.get("payment_intent"))
 
 
+def payment_id(stripe_object):
+    """The payment an object is about, as events wait for it: its payment intent, or for
+    an invoice payment, the invoice (whose gift it ties to its payment intent)."""
+    if stripe_object.get("object") == "invoice_payment":
+        return object_id(stripe_object.get("invoice"))
+    return payment_intent_id(stripe_object)
+
+
 def charge_id(stripe_object):
     if stripe_object.get("object") == "charge":
         return stripe_object.get("id") or ""

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from donations import stripe_gateway
 from donations.models import StripeEvent
-from donations.stripe_objects import SITE_MARKER_KEY, NotThisSites, objects_to_serialize_on, payment_intent_id
+from donations.stripe_objects import SITE_MARKER_KEY, NotThisSites, objects_to_serialize_on, payment_id
 from podari.db import serialize_on
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def read_event(data) -> StripeEvent:
         api_version=str(data.get("api_version") or "")[:50],
         livemode=data.get("livemode") is True,
         payload=data,
-        payment_intent_id=payment_intent_id(data["data"]["object"])[:255],
+        payment_id=payment_id(data["data"]["object"])[:255],
     )
 
 
@@ -197,7 +197,7 @@ def _store_failure(event, error):
                 api_version=event.api_version,
                 livemode=event.livemode,
                 payload=event.payload,
-                payment_intent_id=event.payment_intent_id,
+                payment_id=event.payment_id,
             )
         ],
         ignore_conflicts=True,
@@ -242,21 +242,13 @@ def _apply(handler, event):
         event.note = ""
 
 
-def apply_waiting_events(payment_intent):
-    """Apply refunds, disputes and invoice payments that arrived before this payment was
-    recorded. Called, under the payment's lock, by whatever just recorded or tied it."""
-    if not payment_intent:
-        return
-    serialize_on([payment_intent])
-    if not StripeEvent.objects.any_waiting_for(payment_intent):
-        return
-    _apply_waiting(StripeEvent.objects.filter(payment_intent_id=payment_intent))
-
-
-def apply_waiting_invoice_payments(invoice_id):
-    _apply_waiting(
-        StripeEvent.objects.filter(type="invoice_payment.paid", payload__data__object__invoice=invoice_id)
-    )
+def apply_waiting_events(payment):
+    """Apply the events that arrived before this payment was recorded: refunds and disputes
+    (by its payment intent), invoice payments (by its invoice). Called by a handler that just
+    recorded or tied the payment, under the payment's lock: process() (or _apply_waiting)
+    took it for the event being applied."""
+    if payment and StripeEvent.objects.any_waiting_for(payment):
+        _apply_waiting(StripeEvent.objects.filter(payment_id=payment))
 
 
 def _apply_waiting(events):

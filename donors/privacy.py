@@ -136,7 +136,7 @@ NOT_PERSONAL = {
     },
     "donations.giftmove": {"id", "gift", "from_project", "to_project", "moved_by", "moved_at"},
     "donations.stripeevent": {
-        "id", "stripe_id", "type", "api_version", "livemode", "status", "attempts", "payment_intent_id",
+        "id", "stripe_id", "type", "api_version", "livemode", "status", "attempts", "payment_id",
         "received_at", "processed_at",
     },
     "donors.email": {
