@@ -99,7 +99,13 @@ def _refund(email):
 
 def _statement(email):
     year = email.data["year"]
-    gifts, totals = figures.statement(email.donor, year)
+    context = statement_context(email.donor, year)
+    return f"Your {year} giving to {settings.SITE_NAME}", context, {}
+
+
+def statement_context(donor, year):
+    """A year's statement, as emailed and as the donor's own page shows it."""
+    gifts, totals = figures.statement(donor, year)
     rows = [
         {
             "date": timezone.localtime(gift.paid_at),
@@ -111,8 +117,7 @@ def _statement(email):
         }
         for gift in gifts
     ]
-    context = {"year": year, "donor": email.donor, "rows": rows, "totals": totals, "charity": charity()}
-    return f"Your {year} giving to {settings.SITE_NAME}", context, {}
+    return {"year": year, "donor": donor, "rows": rows, "totals": totals, "charity": charity()}
 
 
 def _impact(email):

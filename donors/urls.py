@@ -11,6 +11,7 @@ urlpatterns = [
     path("manage/link/<str:token>/", views.sign_in_link, name="sign_in"),
     path("manage/giving/", views.giving, name="giving"),
     path("manage/giving/receipts/<uuid:public_id>/", views.receipt, name="receipt"),
+    path("manage/giving/statements/<int:year>/", views.statement, name="statement"),
     path("manage/giving/monthly/<uuid:public_id>/portal/", views.billing_portal, name="billing_portal"),
     path("manage/giving/monthly/<uuid:public_id>/cancel/", views.cancel_simulated, name="cancel_simulated"),
     path("manage/sign-out/", views.sign_out, name="sign_out"),

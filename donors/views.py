@@ -226,7 +226,7 @@ def _sign_in(request, token):
 def sign_out(request):
     request.session.pop(SESSION_DONOR, None)
     request.session.pop(SESSION_SIGNED_IN_AT, None)
-    messages.success(request, "You have left your giving page.")
+    messages.success(request, "You have signed out of your giving page.")
     return redirect("donors:request_link")
 
 
@@ -253,6 +253,7 @@ def giving(request, donor):
             "gifts": gifts,
             "monthly_gifts": monthly,
             "simulated": settings.SIMULATED_CHECKOUT,
+            "statement_years": figures.statement_years(donor),
             "preferences_url": reverse("donors:preferences", args=[links.preferences_token(donor)]),
         },
     )
@@ -268,6 +269,16 @@ def receipt(request, donor, public_id):
         status__in=Gift.PAID_STATUSES,
     )
     return render(request, "donors/receipt.html", emails.receipt_context(gift))
+
+
+@donor_page
+@donor_required
+def statement(request, donor, year):
+    """A year's statement, as emailed at the year's end, to print or save as a PDF."""
+    context = emails.statement_context(donor, year)
+    if not context["rows"]:
+        raise Http404("No gifts that year.")
+    return render(request, "donors/statement.html", context)
 
 
 def _own_monthly_gift(donor, public_id):

@@ -587,18 +587,29 @@ def year_bounds(year):
     return timezone.make_aware(datetime(year, 1, 1), tz), timezone.make_aware(datetime(year + 1, 1, 1), tz)
 
 
+def _statement_gifts(donor, start=None, end=None):
+    """A donor's gifts received in [start, end) that gave anything, net, with their money."""
+    gifts = Gift.objects.filter(donor=donor, paid_at__isnull=False)
+    if start is not None:
+        gifts = gifts.filter(paid_at__gte=start, paid_at__lt=end)
+    gifts = with_money(
+        gifts.filter(Q(livemode__isnull=True) | Q(livemode=settings.STRIPE_LIVEMODE))
+        .select_related("project")
+        .order_by("paid_at", "pk")
+    )
+    return [gift for gift in gifts if gift.money.given_minor > 0]
+
+
+def statement_years(donor):
+    """The years (the site's time zone) a donor has a statement for, newest first."""
+    return sorted({timezone.localtime(gift.paid_at).year for gift in _statement_gifts(donor)}, reverse=True)
+
+
 def statement(donor, year):
     """A donor's gifts received in `year` (the site's time zone) that gave anything, with
     what each gave net (charged, less refunds and lost chargebacks): rows and totals per
     currency, for the year-end statement."""
-    start, end = year_bounds(year)
-    gifts = with_money(
-        Gift.objects.filter(donor=donor, paid_at__gte=start, paid_at__lt=end)
-        .filter(Q(livemode__isnull=True) | Q(livemode=settings.STRIPE_LIVEMODE))
-        .select_related("project")
-        .order_by("paid_at", "pk")
-    )
-    rows = [gift for gift in gifts if gift.money.given_minor > 0]
+    rows = _statement_gifts(donor, *year_bounds(year))
     totals = {}
     for gift in rows:
         totals[gift.currency] = totals.get(gift.currency, 0) + gift.money.given_minor
