@@ -126,7 +126,7 @@ class DonateForm(forms.Form):
     # One-time is preselected: nobody signs up for repeated charges without choosing to.
     frequency = forms.ChoiceField(
         label="How often",
-        choices=[(Gift.Frequency.ONE_TIME, "Give once"), (Gift.Frequency.MONTHLY, "Give monthly")],
+        choices=[(Gift.Frequency.ONE_TIME, "One-time"), (Gift.Frequency.MONTHLY, "Monthly")],
         initial=Gift.Frequency.ONE_TIME,
         required=False,  # a form sent without it (an older page) gives once
         widget=forms.RadioSelect,
@@ -202,7 +202,11 @@ class DonateForm(forms.Form):
         slug = self.data.get("project") if self.is_bound else self.initial.get("project")
         project = next((p for p in projects if p.slug == slug), projects[0] if projects else None)
         self.chosen_project = project
-        self.amounts = gift_amounts(project.currency if project else settings.DEFAULT_CURRENCY)
+        # Monthly gifts have presets of their own: the form draws those of the frequency chosen
+        # (?frequency=monthly, or as sent); with JavaScript the page swaps them as it changes.
+        self.monthly = self._value("frequency") == Gift.Frequency.MONTHLY
+        currency = project.currency if project else settings.DEFAULT_CURRENCY
+        self.amounts = gift_amounts(currency, monthly=self.monthly)
         shown = self.data.get("currency", "").lower() if self.is_bound else ""
         self.currency_changed = bool(shown) and shown != self.amounts.currency
         if self.currency_changed:
@@ -210,8 +214,15 @@ class DonateForm(forms.Form):
             # JavaScript): ask again rather than charge, say, ¥5,000 for a "$50" button.
             self.data = self.data.copy()
             self.data.pop("amount_preset", None)
+        presets = set(self.amounts.presets)
+        # Without JavaScript a donor may switch the frequency after choosing an amount drawn
+        # for the other one: it was on their page, so it is taken (and drawn again, chosen).
+        sent = str(self.data.get("amount_preset", "")) if self.is_bound else ""
+        if sent.isdigit() and int(sent) in gift_amounts(currency, monthly=not self.monthly).presets:
+            presets.add(int(sent))
+        self.preset_values = [str(minor) for minor in sorted(presets)]
         self.fields["amount_preset"].choices = [
-            (str(minor), self.amounts.format(minor)) for minor in self.amounts.presets
+            (str(minor), self.amounts.format(minor)) for minor in sorted(presets)
         ] + [(OTHER_AMOUNT, "Other amount")]
         self.fields["amount_custom"].help_text = amount_help(self.amounts)
         self.initial.setdefault("amount_preset", str(self.amounts.default_preset))
@@ -231,7 +242,7 @@ class DonateForm(forms.Form):
                 amount = parse_major_amount(typed, amounts.currency)
             except (ValueError, ArithmeticError):  # not an amount, or too many digits to be one
                 amount = None
-        elif choice in [str(minor) for minor in amounts.presets]:
+        elif choice in self.preset_values:
             amount = int(choice)
         # Only an amount the form would take is named; anything else shows the fee's rule.
         if amount is not None and not (
@@ -241,7 +252,7 @@ class DonateForm(forms.Form):
         return PaymentWords(
             amount_minor=amount,
             currency=amounts.currency,
-            monthly=self._value("frequency") == Gift.Frequency.MONTHLY,
+            monthly=self.monthly,
             cover_fee=bool(self._value("cover_fee")),
         )
 
@@ -270,6 +281,7 @@ class DonateForm(forms.Form):
         options = {}
         for project in self.projects:
             amounts = gift_amounts(project.currency)
+            monthly_amounts = gift_amounts(project.currency, monthly=True)
             currency = amounts.currency
             options.setdefault(
                 currency,
@@ -280,6 +292,8 @@ class DonateForm(forms.Form):
                     "name": amounts.name,
                     "presets": [[str(m), amounts.format(m)] for m in amounts.presets],
                     "default": str(amounts.default_preset),
+                    "presets_monthly": [[str(m), amounts.format(m)] for m in monthly_amounts.presets],
+                    "default_monthly": str(monthly_amounts.default_preset),
                     "help": amount_help(amounts),
                     "min": amounts.min_minor,
                     "max": amounts.max_minor,
@@ -381,7 +395,8 @@ class DonateForm(forms.Form):
     @classmethod
     def initial_from_gift(cls, gift):
         """Fill the form again from a gift, when the donor comes back from checkout."""
-        presets = [str(minor) for minor in gift_amounts(gift.currency).presets]
+        monthly = gift.frequency == Gift.Frequency.MONTHLY
+        presets = [str(minor) for minor in gift_amounts(gift.currency, monthly=monthly).presets]
         amount = str(gift.amount_minor)
         initial = {
             "project": gift.project.slug,
