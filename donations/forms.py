@@ -225,6 +225,14 @@ class DonateForm(forms.Form):
             (str(minor), self.amounts.format(minor)) for minor in sorted(presets)
         ] + [(OTHER_AMOUNT, "Other amount")]
         self.fields["amount_custom"].help_text = amount_help(self.amounts)
+        asked = self.initial.pop("amount_minor", None)
+        if asked is not None and not self.is_bound:
+            # An amount a link asks for: its preset, or typed in "Other amount".
+            if str(asked) in self.preset_values:
+                self.initial["amount_preset"] = str(asked)
+            elif self.amounts.min_minor <= asked <= self.amounts.max_minor:
+                self.initial["amount_preset"] = OTHER_AMOUNT
+                self.initial["amount_custom"] = str(to_major(asked, self.amounts.currency))
         self.initial.setdefault("amount_preset", str(self.amounts.default_preset))
         # Drawn for the form as it stands; the page's script keeps them in step as it changes.
         self.payment = self._payment_words()

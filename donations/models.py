@@ -784,6 +784,10 @@ class RecurringGift(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(blank=True)
+    # From the subscription's webhooks: when the current month ends (the next charge), and
+    # until when the donor paused it (Stripe's pause_collection.resumes_at).
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
     # Stripe's time of the newest subscription state applied: an older event never wins.
     state_as_of = models.BigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -829,6 +833,18 @@ class RecurringGift(models.Model):
     @property
     def is_running(self):
         return self.status in self.RUNNING_STATUSES
+
+    @property
+    def is_paused(self):
+        return self.paused_until is not None and self.paused_until > timezone.now()
+
+    @property
+    def next_charge_at(self):
+        """When Stripe charges next, as its webhooks said: the end of the current month. None
+        while paused (Stripe voids the invoices until the pause ends) or ending."""
+        if not self.is_running or self.cancel_at_period_end or self.is_paused:
+            return None
+        return self.current_period_end
 
     @property
     def monthly_charge_minor(self):

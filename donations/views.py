@@ -154,6 +154,9 @@ def _donate(request):
         # "Make it monthly" on the thank-you page links here with frequency=monthly.
         if request.GET.get("frequency") in Gift.Frequency.values:
             initial["frequency"] = request.GET["frequency"]
+        # "Give monthly again" (a cancelled gift, or its email) links here with its amount.
+        if request.GET.get("amount", "").isdigit():
+            initial["amount_minor"] = int(request.GET["amount"])
     # The form (and its queries) is built only when the template draws it, which it does
     # not when its markup is in the cache (see donate.html).
     context = {
@@ -163,11 +166,11 @@ def _donate(request):
         # Back from checkout without paying: say so, and that the details are kept.
         "returned_unpaid": gift is not None and not gift.is_paid,
         # ... nor markup for anybody else: it is never kept in the cache.
-        "personal": gift is not None,
+        "personal": gift is not None or "amount_minor" in initial,
         "variant": SimpleLazyObject(lambda: _donate_form_variant(request, initial)),
     }
     response = render(request, "donations/donate.html", context)
-    return personal(response) if gift is not None else response
+    return personal(response) if context["personal"] else response
 
 
 def _donate_form_variant(request, initial):

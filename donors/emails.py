@@ -160,6 +160,18 @@ def _payment_failed(email):
     return f"Your monthly gift to {recurring.project.title} could not be paid", context, {}
 
 
+def _monthly_cancelled(email):
+    recurring = RecurringGift.objects.select_related("project").get(pk=email.data["recurring_gift_id"])
+    context = {
+        "recurring": recurring,
+        "amount": format_money(recurring.monthly_charge_minor, recurring.currency),
+        "restart_url": absolute(
+            f"{recurring.project.get_donate_url()}&frequency=monthly&amount={recurring.amount_minor}"
+        ),
+    }
+    return f"Your monthly gift to {recurring.project.title} is cancelled", context, {}
+
+
 BUILDERS = {
     "receipt": _receipt,
     "refund": _refund,
@@ -167,6 +179,7 @@ BUILDERS = {
     "impact": _impact,
     "sign_in": _sign_in,
     "payment_failed": _payment_failed,
+    "monthly_cancelled": _monthly_cancelled,
     **notices.BUILDERS,
 }
 

@@ -41,6 +41,7 @@ class Email(models.Model):
         CONFIRM_STORIES = "confirm_stories", "Confirm stories after an unsubscribe"
         EXPORT_READY = "export_ready", "Their data, ready to download"
         CONFIRM_ERASURE = "confirm_erasure", "Confirm an erasure"
+        MONTHLY_CANCELLED = "monthly_cancelled", "Monthly gift cancelled"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"

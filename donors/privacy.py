@@ -132,7 +132,8 @@ NOT_PERSONAL = {
     "donations.recurringgift": {
         "id", "public_id", "project", "amount_minor", "currency", "fee_covered_minor", "status", "livemode",
         "stripe_checkout_session_id", "stripe_subscription_id", "stripe_customer_id", "cancel_at_period_end",
-        "started_at", "cancelled_at", "state_as_of", "created_at", "updated_at",
+        "started_at", "cancelled_at", "state_as_of", "created_at", "updated_at", "current_period_end",
+        "paused_until",
     },
     "donations.giftmove": {"id", "gift", "from_project", "to_project", "moved_by", "moved_at"},
     "donations.stripeevent": {

@@ -9,7 +9,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from donations.models import Donor, Gift
-from donations.signals import gift_paid, gift_refunded, payment_failed
+from donations.signals import gift_paid, gift_refunded, monthly_gift_cancelled, payment_failed
 from donors import consent, impact
 from donors.models import Email, StoryAnnouncement
 from stories.models import Story
@@ -80,6 +80,21 @@ def send_update_your_card(sender, recurring_gift, **kwargs):
         kind=Email.Kind.PAYMENT_FAILED,
         key=f"payment_failed:{recurring_gift.pk}:{recurring_gift.state_as_of or ''}",
         to=to,
+        donor=donor,
+        data={"recurring_gift_id": recurring_gift.pk},
+    )
+
+
+@receiver(monthly_gift_cancelled, dispatch_uid="donors-monthly-cancelled")
+def send_cancellation(sender, recurring_gift, **kwargs):
+    donor = recurring_gift.donor
+    # An erased donor (no address left) is not written to.
+    if donor is None or not donor.email:
+        return
+    Email.objects.queue(
+        kind=Email.Kind.MONTHLY_CANCELLED,
+        key=f"monthly_cancelled:{recurring_gift.pk}",
+        to=donor.email,
         donor=donor,
         data={"recurring_gift_id": recurring_gift.pk},
     )
