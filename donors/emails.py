@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from charity.models import Charity
 from donations.models import Gift, RecurringGift
-from donations.money import format_money
+from donations.money import format_money, format_with_cadence
 from donors import links, notices
 from ledger import figures
 from ledger.models import Entry
@@ -164,7 +164,7 @@ def _monthly_cancelled(email):
     recurring = RecurringGift.objects.select_related("project").get(pk=email.data["recurring_gift_id"])
     context = {
         "recurring": recurring,
-        "amount": format_money(recurring.monthly_charge_minor, recurring.currency),
+        "amount": format_with_cadence(recurring.monthly_charge_minor, recurring.currency, True),
         "restart_url": absolute(
             f"{recurring.project.get_donate_url()}&frequency=monthly&amount={recurring.amount_minor}"
         ),
