@@ -232,7 +232,9 @@ class DonateForm(forms.Form):
                 self.initial["amount_preset"] = str(asked)
             elif self.amounts.min_minor <= asked <= self.amounts.max_minor:
                 self.initial["amount_preset"] = OTHER_AMOUNT
-                self.initial["amount_custom"] = str(to_major(asked, self.amounts.currency))
+                typed = str(to_major(asked, self.amounts.currency))
+                # "40", as a donor would type it, not "40.00".
+                self.initial["amount_custom"] = typed.rstrip("0").rstrip(".") if "." in typed else typed
         self.initial.setdefault("amount_preset", str(self.amounts.default_preset))
         # Drawn for the form as it stands; the page's script keeps them in step as it changes.
         self.payment = self._payment_words()

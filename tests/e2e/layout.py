@@ -1,14 +1,16 @@
 """Checks that a page reads at a phone's width: no word broken across lines, nothing scrolled sideways."""
 
 # Each word of each visible text node in <main>: a word whose characters lie on more than one
-# line was broken mid-word. Then anything wider than its box: the page, or a scrolling block.
+# line was broken mid-word. A hyphen is a place where lines may break ("CAR-" / "T"), as
+# between words, so the parts of a hyphenated word are checked each on its own.
+# Then anything wider than its box: the page, or a scrolling block.
 BROKEN_WORDS_SCRIPT = """() => {
   const broken = [];
   const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
     if (!parent || !parent.checkVisibility() || parent.closest(".visually-hidden")) continue;
-    for (const match of node.data.matchAll(/\\S+/g)) {
+    for (const match of node.data.matchAll(/[^\\s-]+-?/g)) {
       const range = document.createRange();
       range.setStart(node, match.index);
       range.setEnd(node, match.index + match[0].length);
