@@ -17,7 +17,7 @@ from django.views.generic import ListView
 
 from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
-from donations.models import Gift, Project
+from donations.models import Gift, Project, RecurringGift
 from ledger.figures import ProjectLedger
 from podari import content_cache
 from podari.ratelimit import client_ip, over_limit
@@ -242,7 +242,15 @@ def thanks(request):
             text=f"I just gave to {project.title} at {settings.SITE_NAME}. Will you join me?",
             subject=f"I gave to {project.title}",
         )
-        context["monthly_url"] = f"{project.get_donate_url()}&frequency=monthly"
+        # Never ask someone who already gives monthly (this gift, or another one) to "make it monthly".
+        gives_monthly = gift.is_monthly or (
+            gift.donor_id is not None
+            and RecurringGift.objects.filter(
+                donor_id=gift.donor_id, status__in=RecurringGift.RUNNING_STATUSES
+            ).exists()
+        )
+        if not gives_monthly:
+            context["monthly_url"] = f"{project.get_donate_url()}&frequency=monthly"
     return render(request, "donations/thanks.html", context)
 
 

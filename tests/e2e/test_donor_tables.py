@@ -25,6 +25,9 @@ def give_monthly_and_sign_in(page, project, email="jane@example.com"):
     page.get_by_role("button", name=flows.DONATE_BUTTON).click()
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
     page.wait_for_url(re.compile(r"/donate/thanks/"))
+    # A monthly donor is thanked, never asked to "make it monthly".
+    expect(page.get_by_role("heading", level=1)).to_have_text(flows.THANK_YOU)
+    expect(page.get_by_role("heading", name="Make it monthly")).to_have_count(0)
     sign_in(page, email)
 
 
