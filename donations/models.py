@@ -65,6 +65,11 @@ class ProjectQuerySet(models.QuerySet):
     def accepting_gifts(self):
         return self.exclude(status=Project.Status.CLOSED)
 
+    def listed(self):
+        """The projects the Projects page lists, and the home page counts: one source, so
+        the two cannot disagree (the general fund is listed, so it is counted)."""
+        return self.order_by(Project.status_order(), "position", "title")
+
     def add_to_totals(self, project_id, currency, raised_minor, gift_count):
         """Add to one project's stored totals (negative numbers take away), if the
         project is in this currency.

@@ -44,7 +44,7 @@ class ProjectListView(ListView):
     context_object_name = "projects"
 
     def get_queryset(self):
-        return Project.objects.order_by(Project.status_order(), "position", "title")
+        return Project.objects.listed()
 
 
 # The name shown for a donor who asked to be erased (donors/privacy.py keeps the gift).

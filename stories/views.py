@@ -42,7 +42,8 @@ class HomePage:
 
     @cached_property
     def project_count(self):
-        return Project.objects.filter(is_general_fund=False).count()
+        # The same projects as the Projects page lists.
+        return Project.objects.listed().count()
 
     @cached_property
     def verified_figures(self):
