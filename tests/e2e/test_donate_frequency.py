@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import flows
+from tests.e2e.conftest import docs_screenshot
 from tests.e2e.layout import assert_reads_without_breaks
 from tests.e2e.test_accessibility import assert_no_axe_violations
 
@@ -49,6 +50,7 @@ def test_monthly_has_its_own_amounts_and_the_button_names_the_monthly_total(
     summary = page.locator("[data-donate-summary]")
     expect(summary).to_have_text("Total: $25.87 a month ($25 gift + $0.87 card fee)")
     assert_no_axe_violations(page, f"donate_monthly_{viewport['width']}")
+    docs_screenshot(page, f"donate-monthly-{'phone' if viewport == PHONE else 'desktop'}")
     assert_reads_without_breaks(page, "donate_monthly")
 
     # An amount the donor chose stays chosen when the other frequency offers it too.

@@ -10,6 +10,7 @@ from donations.models import Donor
 from donors import links
 from donors.models import SignInLink
 from tests.e2e import flows
+from tests.e2e.conftest import docs_screenshot
 from tests.e2e.layout import assert_reads_without_breaks
 from tests.e2e.test_accessibility import assert_no_axe_violations
 from tests.e2e.test_monthly import fill_monthly_gift
@@ -62,8 +63,11 @@ def test_donor_tables_read_whole_words_without_sideways_scrolling(
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Your \d{4} giving$"))
     pages["statement"] = page.url
     pages["ledger"] = project.get_absolute_url() + "#ledger"
+    device = "phone" if viewport == PHONE else "desktop"
     for name, url in pages.items():
         page.goto(url)
+        if name in ("giving", "receipt"):
+            docs_screenshot(page, f"{name}-{device}")
         assert_reads_without_breaks(page, name)
         assert_no_axe_violations(page, f"{name}_{viewport['width']}")
     assert console_errors == []

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import docs_screenshot
 from tests.e2e.layout import assert_reads_without_breaks
 from tests.e2e.test_accessibility import assert_no_axe_violations
 from tests.e2e.test_donor_tables import PHONE, give_monthly_and_sign_in
@@ -17,6 +18,9 @@ pytestmark = pytest.mark.browser
 def check(page, name, viewport):
     assert_no_axe_violations(page, f"{name}_{viewport['width']}")
     assert_reads_without_breaks(page, name)
+    device = "phone" if viewport == PHONE else "desktop"
+    if name in ("monthly_gift", "monthly_gift_paused", "cancel_monthly"):
+        docs_screenshot(page, f"{name.replace('_', '-')}-{device}")
 
 
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["390px", "1280px"])
