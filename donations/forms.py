@@ -177,6 +177,19 @@ class DonateForm(forms.Form):
         max_length=200,
         help_text="Only if you chose “In honor of” or “In memory of”.",
     )
+    dedication_notify_email = forms.EmailField(
+        label="Tell their family by email",
+        required=False,
+        max_length=254,
+        help_text="We email them once your gift arrives, with your message. We never write to them again.",
+    )
+    dedication_message = forms.CharField(
+        label="Your message to them",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    dedication_shows_amount = forms.BooleanField(label="Tell them the amount of my gift", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -377,6 +390,10 @@ class DonateForm(forms.Form):
             self.add_error("donor_name", "Enter the name to show on the donor list, or untick the box.")
         if cleaned.get("dedication") and not cleaned.get("dedication_name", "").strip():
             self.add_error("dedication_name", "Enter the name of the person this gift honors or remembers.")
+        if cleaned.get("dedication_notify_email") and not cleaned.get("dedication"):
+            self.add_error(
+                "dedication_notify_email", "Choose “In honor of” or “In memory of” to tell their family."
+            )
         return cleaned
 
     def create_gift(self):
@@ -395,6 +412,9 @@ class DonateForm(forms.Form):
             show_name_publicly=data["show_name_publicly"],
             dedication=data["dedication"] or "",
             dedication_name=data["dedication_name"].strip() if data["dedication"] else "",
+            dedication_notify_email=data["dedication_notify_email"] if data["dedication"] else "",
+            dedication_message=data["dedication_message"].strip() if data["dedication"] else "",
+            dedication_shows_amount=bool(data["dedication"] and data["dedication_shows_amount"]),
             # Asked for, not given: anyone can type an address. Applied once the gift is paid.
             wants_impact_emails=data["wants_impact_emails"],
         )
@@ -415,6 +435,9 @@ class DonateForm(forms.Form):
             "show_name_publicly": gift.show_name_publicly,
             "dedication": gift.dedication,
             "dedication_name": gift.dedication_name,
+            "dedication_notify_email": gift.dedication_notify_email,
+            "dedication_message": gift.dedication_message,
+            "dedication_shows_amount": gift.dedication_shows_amount,
             "frequency": gift.frequency,
             "cover_fee": bool(gift.fee_covered_minor),
             "wants_impact_emails": gift.wants_impact_emails,

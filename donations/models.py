@@ -485,6 +485,11 @@ class Gift(models.Model):
     show_name_publicly = models.BooleanField("show name on the donor list", default=False)
     dedication = models.CharField(max_length=10, choices=Dedication.choices, blank=True, default="")
     dedication_name = models.CharField(max_length=200, blank=True)
+    # The donor may have the honoree's family told of the dedication by email, once the gift
+    # is paid: their own words, and the amount only if they choose.
+    dedication_notify_email = models.EmailField("tell by email", blank=True)
+    dedication_message = models.TextField("message to them", blank=True)
+    dedication_shows_amount = models.BooleanField("tell them the amount", default=False)
     # "Email me stories", as ticked on the donate form: applied to the donor only once this
     # gift is paid, and never over an unsubscribe (see donors/consent.py).
     wants_impact_emails = models.BooleanField(

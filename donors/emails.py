@@ -172,6 +172,24 @@ def _monthly_cancelled(email):
     return f"Your monthly gift to {recurring.project.title} is cancelled", context, {}
 
 
+def _dedication(email):
+    gift = Gift.objects.select_related("project").get(pk=email.data["gift_id"])
+    giver = gift.donor_name or "Someone"
+    context = {
+        "gift": gift,
+        "giver": giver,
+        "honoree": gift.dedication_name,
+        "words": "in memory of" if gift.dedication == Gift.Dedication.MEMORY else "in honor of",
+        "message": gift.dedication_message,
+        # Only if the donor chose to tell it; as given (a monthly gift: a month's gift).
+        "amount": format_with_cadence(gift.amount_minor, gift.currency, gift.is_monthly)
+        if gift.dedication_shows_amount
+        else "",
+        "project_url": absolute(gift.project.get_absolute_url()),
+    }
+    return f"A gift {context['words']} {gift.dedication_name}", context, {}
+
+
 BUILDERS = {
     "receipt": _receipt,
     "refund": _refund,
@@ -180,6 +198,7 @@ BUILDERS = {
     "sign_in": _sign_in,
     "payment_failed": _payment_failed,
     "monthly_cancelled": _monthly_cancelled,
+    "dedication": _dedication,
     **notices.BUILDERS,
 }
 

@@ -49,6 +49,22 @@ def apply_stories_consent(sender, gift, **kwargs):
     consent.apply_from_paid_gift(gift)
 
 
+@receiver(gift_paid, dispatch_uid="donors-dedication")
+def tell_the_honorees_family(sender, gift, **kwargs):
+    """The donor asked us to tell the honoree's family: once, when the first payment arrives
+    (a monthly gift's later months do not write again)."""
+    if not (gift.dedication and gift.dedication_name and gift.dedication_notify_email):
+        return
+    Email.objects.queue(
+        kind=Email.Kind.DEDICATION,
+        key=f"dedication:{f'monthly:{gift.recurring_gift_id}' if gift.recurring_gift_id else gift.pk}",
+        to=gift.dedication_notify_email,
+        # Tied to the donor, so that erasing them blanks this address too.
+        donor=gift.donor,
+        data={"gift_id": gift.pk},
+    )
+
+
 @receiver(gift_refunded, dispatch_uid="donors-refund")
 def send_refund_confirmation(sender, gift, entries, **kwargs):
     """One confirmation per refund, quoting what Stripe gave back (the ledger's entries
