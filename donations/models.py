@@ -67,8 +67,9 @@ class ProjectQuerySet(models.QuerySet):
 
     def listed(self):
         """The projects the Projects page lists, and the home page counts: one source, so
-        the two cannot disagree (the general fund is listed, so it is counted)."""
-        return self.order_by(Project.status_order(), "position", "title")
+        the two cannot disagree. The general fund is not a project of its own: the page
+        offers it apart ("Give where it is needed most")."""
+        return self.filter(is_general_fund=False).order_by(Project.status_order(), "position", "title")
 
     def add_to_totals(self, project_id, currency, raised_minor, gift_count):
         """Add to one project's stored totals (negative numbers take away), if the

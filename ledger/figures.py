@@ -148,6 +148,12 @@ def _at_least(least, months):
     return done
 
 
+@dataclass(frozen=True)
+class MilestoneState:
+    milestone: object
+    state: str  # "done", "funded" or ""
+
+
 class ProjectLedger:
     """A project's money: figures per currency, and the timeline behind them.
 
@@ -188,6 +194,26 @@ class ProjectLedger:
 
     def figures_for(self, currency):
         return next((f for f in self.figures if f.currency == currency), CurrencyFigures(currency))
+
+    @cached_property
+    def milestones(self):
+        """The project's milestones, each with what the ledger says of it: "done" once the work
+        is reported (its published story, or uses of funds paid out up to its amount),
+        "funded" once the money raised reaches its amount, else "". Amounts are the
+        project's totals in its own currency, as the milestones are."""
+        figures = self.figures_for(self.project.currency)
+        return [
+            MilestoneState(
+                milestone,
+                "done"
+                if (milestone.story is not None and milestone.story.is_public)
+                or figures.used_minor >= milestone.amount_minor
+                else "funded"
+                if figures.raised_minor >= milestone.amount_minor
+                else "",
+            )
+            for milestone in self.project.milestones.all()
+        ]
 
     @cached_property
     def entries(self):
