@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject, cached_property
@@ -5,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
 from donations.models import Project
+from donations.sharing import share_links
 from ledger.figures import site_figures, uses_reported_by
 from ledger.models import VerifiedFigure
 from podari import content_cache
@@ -63,6 +65,12 @@ class StoryListView(ListView):
         return _story_cards(Story.objects.published())
 
 
+def _share_links(request, story):
+    path = story.get_absolute_url()
+    url = settings.SITE_URL + path if settings.SITE_URL else request.build_absolute_uri(path)
+    return share_links(url, text=story.title, subject=story.title)
+
+
 def story_neighbours(story):
     return story.previous_story(), story.next_story()
 
@@ -78,6 +86,7 @@ def _render_story(request, story, *, preview=False, neighbours=story_neighbours)
             "neighbours": SimpleLazyObject(lambda: neighbours(story)),
             "fund_uses": SimpleLazyObject(lambda: uses_reported_by(story)),
             "preview": preview,
+            "share_links": SimpleLazyObject(lambda: _share_links(request, story)),
         },
     )
 

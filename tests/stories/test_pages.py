@@ -327,3 +327,23 @@ def test_the_home_page_counts_the_projects_the_projects_page_lists(
 
     assert listed == 2
     assert f"<strong>{listed}</strong> projects" in home
+
+
+def test_a_story_offers_plain_share_links_and_no_third_party_script(client, project, make_story, settings):
+    settings.SITE_URL = "https://podari.life"
+    story = make_story(projects=[project], title="Masha rings the bell", slug="masha")
+    html = client.get(story.get_absolute_url()).content.decode()
+
+    share = re.search(r'<section class="share".*?</section>', html, re.S).group(0)
+    url = "https%3A%2F%2Fpodari.life%2Fstories%2Fmasha%2F"
+    for href in (
+        f"https://www.facebook.com/sharer/sharer.php?u={url}",
+        "https://x.com/intent/post?text=Masha+rings+the+bell&amp;url=" + url,
+        "https://wa.me/?text=",
+        f"https://t.me/share/url?url={url}",
+        "mailto:?subject=Masha%20rings%20the%20bell",
+    ):
+        assert href in share, href
+    # The device's share sheet: a button the self-hosted script shows where it works.
+    assert "data-web-share" in share and "hidden>Share…</button>" in share
+    assert re.findall(r'<script\b[^>]*src="([^"]+)"', html) == ["/static/js/share.js"]
