@@ -479,7 +479,11 @@ def cancel_monthly_gift(recurring, *, reason=""):
     stripe_gateway.cancel_subscription(recurring.stripe_subscription_id, comment=comment)
 
 
-def _send_simulated_update(recurring, *, amount_minor=None, fee_minor=None, resumes_at=...):
+# For _send_simulated_update: a change that leaves any pause as it is (None ends a pause).
+_KEEP_PAUSE = object()
+
+
+def _send_simulated_update(recurring, *, amount_minor=None, fee_minor=None, resumes_at=_KEEP_PAUSE):
     """customer.subscription.updated, as Stripe sends it after the change."""
     now = int(time.time())
     first = recurring.payments.order_by("created_at").first()
@@ -488,7 +492,7 @@ def _send_simulated_update(recurring, *, amount_minor=None, fee_minor=None, resu
         metadata.update(_amounts_metadata(amount_minor, fee_minor))
     else:
         amount_minor, fee_minor = recurring.amount_minor, recurring.fee_covered_minor
-    if resumes_at is ...:
+    if resumes_at is _KEEP_PAUSE:
         resumes_at = int(recurring.paused_until.timestamp()) if recurring.is_paused else None
     period_end = (
         int(recurring.current_period_end.timestamp()) if recurring.current_period_end else month_later(now)
