@@ -14,6 +14,7 @@ urlpatterns = [
     path("manage/giving/", views.giving, name="giving"),
     path("manage/giving/receipts/<uuid:public_id>/", views.receipt, name="receipt"),
     path("manage/giving/statements/<int:year>/", views.statement, name="statement"),
+    path("manage/giving/statements/<int:year>.csv", views.statement_csv, name="statement_csv"),
     path("manage/giving/monthly/<uuid:public_id>/portal/", views.billing_portal, name="billing_portal"),
     path(MONTHLY, views.monthly_gift, name="monthly_gift"),
     path(MONTHLY + "amount/", views.change_monthly_amount, name="change_monthly_amount"),

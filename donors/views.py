@@ -5,6 +5,7 @@ Every page here is the donor's own: never cached, never indexed, and it shows on
 belongs to the donor signed in (or named by the signed link).
 """
 
+import csv
 import logging
 import time
 from functools import wraps
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from donations import services, stripe_gateway
 from donations.forms import AMOUNT_CUSTOM_MAX_LENGTH
 from donations.models import Donor, Gift, RecurringGift
-from donations.money import format_money, gift_amounts, is_chargeable, parse_major_amount
+from donations.money import format_money, gift_amounts, is_chargeable, parse_major_amount, to_major
 from donors import consent, emails, links, privacy, tasks
 from donors.models import ConsentChange, Email, PrivacyRequest, SignInLink, enqueue_on_commit
 from ledger import figures
@@ -282,6 +283,30 @@ def statement(request, donor, year):
     if not context["rows"]:
         raise Http404("No gifts that year.")
     return render(request, "donors/statement.html", context)
+
+
+@donor_page
+@donor_required
+def statement_csv(request, donor, year):
+    """The same statement as a spreadsheet: one row a gift, what it gave net."""
+    gifts, _totals = figures.statement(donor, year)
+    if not gifts:
+        raise Http404("No gifts that year.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="podari-giving-{year}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["date", "receipt", "project", "amount", "currency"])
+    for gift in gifts:
+        writer.writerow(
+            [
+                timezone.localtime(gift.paid_at).date().isoformat(),
+                emails.receipt_number(gift),
+                gift.project.title,
+                to_major(gift.money.given_minor, gift.currency),
+                gift.currency.upper(),
+            ]
+        )
+    return response
 
 
 def _own_monthly_gift(donor, public_id):

@@ -115,6 +115,16 @@ def test_the_giving_page_offers_a_statement_for_each_year_given(client, gifts_of
     assert "data-print hidden" in statement
     assert client.get(reverse("donors:statement", args=[2024])).status_code == 404
 
+    download = client.get(reverse("donors:statement_csv", args=[2026]))
+    assert download["Content-Disposition"] == 'attachment; filename="podari-giving-2026.csv"'
+    rows = download.content.decode().splitlines()
+    assert rows[0] == "date,receipt,project,amount,currency"
+    assert [row.rsplit(",", 2)[1:] for row in rows[1:]] == [
+        ["50.00", "USD"],
+        ["26.05", "USD"],
+        ["6.00", "USD"],
+    ]
+
 
 def test_a_statement_is_only_the_signed_in_donors_own(client, gifts_of_2026, make_donor):
     from django.urls import reverse
