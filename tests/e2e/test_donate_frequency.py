@@ -82,3 +82,22 @@ def test_without_javascript_a_monthly_link_draws_the_monthly_amounts_and_a_switc
         expect(page.get_by_role("main")).to_contain_text("$250 a month")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
+def test_a_dedication_can_tell_the_family_by_email(browser_page, content, console_errors, viewport):
+    page = browser_page
+    page.set_viewport_size(viewport)
+    page.goto(content["project"].get_donate_url())
+    family = page.get_by_role("textbox", name=re.compile("^Tell their family by email"))
+    expect(family).to_be_hidden()
+    page.get_by_role("radio", name="In memory of").check()
+    page.get_by_role("textbox", name="Their name").fill("Grandma Vera")
+    family.fill("family@example.org")
+    page.get_by_role("textbox", name=re.compile("^Your message to them")).fill("She loved the ward.")
+    expect(page.get_by_role("checkbox", name="Tell them the amount of my gift")).not_to_be_checked()
+    assert_no_axe_violations(page, f"donate_dedication_family_{viewport['width']}")
+    assert_reads_without_breaks(page, "donate_dedication_family")
+    page.get_by_role("button", name=flows.DONATE_BUTTON).click()
+    page.wait_for_url(re.compile(r"/donate/simulated-checkout/"))
+    assert console_errors == []
