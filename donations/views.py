@@ -18,6 +18,7 @@ from django.views.generic import ListView
 from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
 from donations.models import Gift, Project
+from ledger import figures
 from ledger.figures import ProjectLedger
 from podari import content_cache
 from podari.ratelimit import client_ip, over_limit
@@ -240,6 +241,7 @@ def thanks(request):
             subject=f"I gave to {project.title}",
         )
         context["monthly_url"] = f"{project.get_donate_url()}&frequency=monthly"
+        context["matches"] = figures.matches_of(gift)
     return render(request, "donations/thanks.html", context)
 
 

@@ -597,6 +597,47 @@ class GiftMoney:
     money_given = property(lambda self: self.money("given"))
 
 
+@dataclass(frozen=True)
+class GiftMatch:
+    """What a sponsor's match added to a donor's gift: the sponsor's money, never the
+    donor's (not in GiftMoney, not deductible by the donor)."""
+
+    sponsor: str
+    currency: str
+    matched_minor: int
+    # What the match's ratio asks for the gift; more than matched when the match had
+    # less left (or a cap per gift or donor applied): matched in part.
+    in_full_minor: int
+
+    @property
+    def matched(self):
+        return format_money(self.matched_minor, self.currency)
+
+    @property
+    def in_part(self):
+        return self.matched_minor < self.in_full_minor
+
+
+def matches_of(gift):
+    """The matches of a donor's gift, each with what it adds now (one query)."""
+    rows = (
+        Entry.objects.filter(matched_gift=gift, kind__in=Entry.MATCH_BALANCE_KINDS)
+        .values_list("match__sponsor_public_name", "match__ratio", "match__per_gift_cap_minor", "currency")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    )
+    return [
+        GiftMatch(
+            sponsor,
+            currency,
+            total,
+            min(gift.amount_minor * ratio, per_gift_cap or gift.amount_minor * ratio),
+        )
+        for sponsor, ratio, per_gift_cap, currency, total in rows
+        if total > 0
+    ]
+
+
 def _balances_by_gift(gift_ids):
     rows = (
         Entry.objects.filter(gift_id__in=gift_ids)
@@ -690,6 +731,27 @@ def statement(donor, year):
     for gift in rows:
         totals[gift.currency] = totals.get(gift.currency, 0) + gift.money.given_minor
     return rows, [format_money(total, currency) for currency, total in sorted(totals.items())]
+
+
+def sponsor_matches(donor, year):
+    """A sponsor's matches of `year` (by when they pledged, the site's time zone): what
+    each matched of donors' gifts, net of returns, and what the sponsor has paid in (its
+    settling gifts, which the statement lists as its own gifts). One query."""
+    start, end = year_bounds(year)
+    rows = _matched_sums(
+        Entry.objects.filter(match__sponsor=donor, occurred_at__gte=start, occurred_at__lt=end).values_list(
+            "match__name", "currency"
+        )
+    ).order_by("match__name", "currency")
+    return [
+        {
+            "match": name,
+            "matched": format_money(matched, currency),
+            "paid": format_money(paid, currency),
+            "unpaid": format_money(matched - paid, currency),
+        }
+        for name, currency, matched, paid in rows.values_list("match__name", "currency", "matched", "paid")
+    ]
 
 
 def refund_notice(gift, entries):

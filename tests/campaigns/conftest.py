@@ -29,3 +29,8 @@ def make_match(db, sponsor):
         return match
 
     return make
+
+
+# The webhook fixtures of the donations tests: a match's words are checked on the pages a
+# real checkout and its signed webhook lead to.
+from tests.donations.conftest import checkout_session, donate, stripe_event  # noqa: E402, F401
