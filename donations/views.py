@@ -79,7 +79,7 @@ def donor_wall(project):
 
 
 def project_detail(request, slug):
-    project = get_object_or_404(Project.objects.with_monthly_donor_count(), slug=slug)
+    project = get_object_or_404(Project.objects.with_monthly_donor_count().with_match_flag(), slug=slug)
     # Everything below the page's head is read (even built) only when the template
     # draws it, which it does not when the fragment is in the cache. One query for the
     # story cards (the newest 12) and the ledger's timeline (the newest TIMELINE_STORIES:

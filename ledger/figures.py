@@ -229,6 +229,8 @@ class ProjectLedger:
     @cached_property
     def matches(self):
         """Per match and currency: the sponsor, what it matched here and what it paid in."""
+        if getattr(self.project, "in_a_match", True) is False:
+            return []
         per_match = Entry.objects.filter(project=self.project).values_list(
             "match_id", "match__sponsor_public_name", "currency"
         )
