@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from campaigns.models import Match
 from donations.models import Gift
-from tests.conftest import post_event  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
