@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import slugify
 
+from campaigns import demo as match_demo
 from charity.demo import seed_pages
 from donations.models import AmountMeaning, Gift, Project, ProjectMilestone
 from ledger import services
@@ -55,7 +56,19 @@ class Command(BaseCommand):
                 self.fund_use(spec, projects)
             for spec in VERIFIED_FIGURES:
                 self.verified_figure(spec)
+            self.giving_tuesday(projects)
         self.stdout.write(self.summary())
+
+    def giving_tuesday(self, projects):
+        """A finished match: its gifts are recorded while it is active, so it matches them."""
+        match, created = match_demo.seed_match(projects)
+        (self.created if created else self.found)["match"] += 1
+        for row in match_demo.GIFTS:
+            self.gift(row, projects)
+        if match_demo.finish_match(match, projects):
+            self.created["offline gift"] += 1
+        else:
+            self.found["offline gift"] += 1
 
     def project(self, spec):
         fields = {
@@ -201,4 +214,5 @@ KINDS = (
     ("offline gift", "offline gifts"),
     ("use of funds", "uses of funds"),
     ("figure", "figures"),
+    ("match", "matches"),
 )
