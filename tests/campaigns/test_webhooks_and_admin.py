@@ -1,0 +1,108 @@
+"""A match through Stripe's signed webhooks and the admin: a payment matched by its
+webhook, a refund's webhook returning its share; staff pause, resume, finish and settle."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Match
+from donations.models import Gift
+from ledger import audit
+from ledger.models import Entry
+
+pytestmark = pytest.mark.django_db
+
+
+def pledged(gift):
+    return sum(Entry.objects.filter(matched_gift=gift).values_list("amount_minor", flat=True))
+
+
+def test_a_refund_webhook_returns_the_refunded_share_of_the_match(
+    project, make_match, make_gift, post_event, stripe_event
+):
+    match = make_match([project], ratio=2)
+    gift = make_gift(
+        project, amount_minor=10_000, status=Gift.Status.PENDING, stripe_checkout_session_id="cs_m1"
+    )
+    post_event(stripe_event("checkout_session_completed", gift=gift, payment_intent="pi_m1"))
+    gift.refresh_from_db()
+    assert (gift.is_paid, pledged(gift)) == (True, 20_000)
+
+    refund = stripe_event(
+        "charge_refunded",
+        gift=gift,
+        amount=10_000,
+        amount_captured=10_000,
+        amount_refunded=4_000,
+        refunded=False,
+    )
+    assert post_event(refund).status_code == 200
+    assert pledged(gift) == 12_000
+    match.refresh_from_db()
+    assert match.matched_minor == 12_000
+    # Stripe delivering the same refund again returns nothing twice.
+    post_event(refund)
+    assert pledged(gift) == 12_000
+    assert audit.differences() == []
+
+
+def act(admin_client, action, match, **extra):
+    return admin_client.post(
+        reverse("admin:campaigns_match_changelist"),
+        {"action": action, "_selected_action": [match.pk], **extra},
+    )
+
+
+def test_staff_pause_and_resume_a_match(admin_client, project, make_match, make_gift):
+    match = make_match([project])
+    act(admin_client, "pause", match)
+    match.refresh_from_db()
+    assert match.status == Match.Status.PAUSED
+    assert pledged(make_gift(project)) == 0
+    act(admin_client, "resume", match)
+    match.refresh_from_db()
+    assert match.status == Match.Status.ACTIVE
+    assert pledged(make_gift(project, amount_minor=2_000)) == 2_000
+
+
+def test_a_challenge_whose_donors_fall_short_returns_every_pledge(
+    admin_client, project, make_match, make_gift
+):
+    match = make_match([project], kind=Match.Kind.CHALLENGE, target_minor=50_000)
+    gifts = [make_gift(project, amount_minor=10_000) for _ in range(2)]
+    act(admin_client, "finish", match)
+    match.refresh_from_db()
+    assert (match.status, match.matched_minor) == (Match.Status.FINISHED, 0)
+    assert [pledged(g) for g in gifts] == [0, 0]
+    assert audit.differences() == []
+
+
+def test_a_met_challenge_keeps_its_pledges_and_a_remainder_can_go_to_the_general_fund(
+    admin_client, project, general_fund, make_match, make_gift
+):
+    match = make_match(
+        [project], kind=Match.Kind.CHALLENGE, target_minor=15_000, remainder=Match.Remainder.GENERAL_FUND
+    )
+    make_gift(project, amount_minor=10_000)
+    make_gift(project, amount_minor=10_000)
+    act(admin_client, "finish", match)
+    match.refresh_from_db()
+    assert match.matched_minor == match.cap_minor == 100_000
+    remainder = Entry.objects.get(match=match, project=general_fund)
+    assert (remainder.kind, remainder.amount_minor) == ("match_pledge", 80_000)
+    assert audit.differences() == []
+
+
+def test_an_offline_gift_can_settle_a_match(admin_client, project, make_match, make_gift, sponsor):
+    match = make_match([project])
+    make_gift(project, amount_minor=30_000)
+    response = admin_client.post(
+        reverse("admin:ledger_offlinegift_add"),
+        {"project": project.pk, "source": "bank_transfer", "amount": "300", "currency": "",
+         "received_on": timezone.localdate().isoformat(), "donor": sponsor.pk, "donor_name": "Acme",
+         "note": "", "settles_match": match.pk, "reason": ""},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    settled = Entry.objects.get(match=match, kind="match_settled")
+    assert settled.amount_minor == -30_000
+    assert audit.differences() == []
