@@ -106,3 +106,21 @@ def test_an_offline_gift_can_settle_a_match(admin_client, project, make_match, m
     settled = Entry.objects.get(match=match, kind="match_settled")
     assert settled.amount_minor == -30_000
     assert audit.differences() == []
+
+
+def test_the_admin_pages_of_matches_and_their_entries_open(admin_client, project, make_match, make_gift):
+    match = make_match([project])
+    make_gift(project, amount_minor=2_000)
+    for url in (
+        reverse("admin:campaigns_match_changelist"),
+        reverse("admin:campaigns_match_add"),
+        reverse("admin:campaigns_match_change", args=[match.pk]),
+        reverse("admin:ledger_entry_changelist"),
+        reverse("admin:ledger_entry_change", args=[Entry.objects.get(match=match).pk]),
+    ):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+    assert (
+        "$20 of $1,000 matched"
+        in admin_client.get(reverse("admin:campaigns_match_changelist")).content.decode()
+    )
