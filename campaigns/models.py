@@ -40,7 +40,7 @@ class MatchQuerySet(models.QuerySet):
         matches = self.running(at).with_balance().filter(projects=project)
         if currency:
             matches = matches.filter(currency=currency)
-        return matches.select_related("sponsor").order_by("ends_at", "pk").first()
+        return matches.order_by("ends_at", "pk").first()
 
 
 class Match(models.Model):
