@@ -109,6 +109,8 @@ def allocate(gift, origin):
     pledge entry written, or None."""
     if not gift.is_paid or gift.is_offline:
         return None
+    if not gift.counts_in_this_mode:
+        return None  # a test payment on a live site must not spend a sponsor's real money
     for match_id in candidates(gift).values_list("pk", flat=True):
         match = Match.objects.select_for_update().get(pk=match_id)
         amount = _share(match, gift)

@@ -153,3 +153,11 @@ def test_an_admin_save_never_writes_back_an_old_balance(project, make_match, mak
     stale.save()
     match.refresh_from_db()
     assert (match.name, match.matched_minor) == ("Renamed", 2_000)
+
+
+def test_a_test_payment_on_a_live_site_spends_none_of_the_match(settings, project, make_match, make_gift):
+    settings.STRIPE_LIVEMODE = True
+    match = make_match([project])
+    gift = make_gift(project, amount_minor=2_000, livemode=False)
+    match.refresh_from_db()
+    assert (pledged(gift), match.matched_minor) == (0, 0)
