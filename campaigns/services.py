@@ -187,6 +187,33 @@ def settle(match, gift, origin):
     return _write(match, [settled])
 
 
+def follow_settling_gift(gift, origin):
+    """A sponsor's settling gift was corrected or voided: what it settles follows what it
+    now gives its project (nothing, once void), so the pledge counts as unpaid again
+    rather than twice as paid. Returns the entries written."""
+    settled = (
+        Entry.objects.filter(matched_gift=gift, kind=Kind.MATCH_SETTLED)
+        .values_list("match_id", "project_id")
+        .annotate(total=Sum("amount_minor"))
+        .order_by("match_id", "project_id")
+    )
+    written = []
+    for match_id, project_id, now in settled:
+        match = Match.objects.select_for_update().get(pk=match_id)
+        unpaid_before_it = outstanding(match, project_id) - now
+        gives = gift.net_minor if gift.project_id == project_id else 0
+        change = -min(gives, unpaid_before_it) - now
+        written += _write(
+            match,
+            [_entry(
+                match, Kind.MATCH_SETTLED, change, project_id=project_id,
+                key=f"match:{match.pk}:settled:{gift.public_id}:{origin.key()}", origin=origin,
+                occurred_at=gift.paid_at, gift=gift,
+            )],
+        )  # fmt: skip
+    return written
+
+
 def donors_gave(match):
     """What donors' counted gifts to the match's projects, in its currency, paid while it
     ran, give now: the figure a challenge's target is measured by."""

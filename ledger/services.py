@@ -601,6 +601,7 @@ def correct_offline_gift(gift, *, by, reason="", allow_overspend=False):
         gift.net_minor = given
         gift.save_changes()
         _move_stored_sums(before, _contribution(gift))
+        written += matching.follow_settling_gift(gift, origin)
         return written
 
 
@@ -618,7 +619,9 @@ def void_offline_gift(gift, *, by, reason, allow_overspend=False):
         gift.status = Gift.Status.VOID
         gift.flag(f"Voided: {reason}")
         gift.needs_review = False
-        return _post_gift(gift, rows, Origin.staff(by, reason), before=before, occurred_at=timezone.now())
+        origin = Origin.staff(by, reason)
+        written = _post_gift(gift, rows, origin, before=before, occurred_at=timezone.now())
+        return written + matching.follow_settling_gift(gift, origin)
 
 
 def _use_rows(project_id, amount_minor, kind, part):

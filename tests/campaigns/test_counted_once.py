@@ -123,3 +123,22 @@ def test_a_sponsor_paying_more_than_its_pledge_settles_only_the_pledge(
         8_000,
     )
     assert audit.differences() == []
+
+
+def test_a_settling_gift_voided_or_corrected_leaves_the_pledge_unpaid_again(project, matched):
+    _, _, paid_in = matched
+    corrected = Gift.objects.get(pk=paid_in.pk)
+    corrected.amount_minor = 4_000
+    services.correct_offline_gift(corrected, by=None, reason="it was $40")
+    f = ProjectLedger(project).figures_for("usd")
+    assert (f.raised_minor, f.match_paid_minor, f.donors_minor) == (19_000, 4_000, 15_000)
+
+    services.void_offline_gift(corrected, by=None, reason="recorded in error")
+    f = ProjectLedger(project).figures_for("usd")
+    assert (f.raised_minor, f.match_paid_minor, f.donors_minor, f.matched_minor) == (
+        15_000,
+        0,
+        15_000,
+        15_000,
+    )
+    assert audit.differences() == []
