@@ -147,6 +147,8 @@ def follow_gift(gift, kept_minor, origin, occurred_at):
         if target == now:
             continue
         match = Match.objects.select_for_update().get(pk=match_id)
+        if target > now and match.status == Match.Status.FINISHED:
+            continue  # a finished match pledges nothing more (a missed challenge gave it all back)
         change = target - now if target < now else min(target - now, match.cap_minor - match.matched_minor)
         if not change:
             continue

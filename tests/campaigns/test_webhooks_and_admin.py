@@ -124,3 +124,16 @@ def test_the_admin_pages_of_matches_and_their_entries_open(admin_client, project
         "$20 of $1,000 matched"
         in admin_client.get(reverse("admin:campaigns_match_changelist")).content.decode()
     )
+
+
+def test_a_refund_after_a_missed_challenge_pledges_nothing_again(
+    admin_client, project, make_match, make_gift
+):
+    from tests.conftest import refund
+
+    match = make_match([project], kind=Match.Kind.CHALLENGE, target_minor=50_000)
+    gift = make_gift(project, amount_minor=10_000)
+    act(admin_client, "finish", match)
+    refund(gift, 5_000, as_of=2_000_000_000)
+    match.refresh_from_db()
+    assert (pledged(gift), match.matched_minor) == (0, 0)
