@@ -135,7 +135,7 @@ class Match(models.Model):
 
     def clean(self):
         try:
-            zone = zoneinfo.ZoneInfo(self.time_zone)
+            zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValidationError({"time_zone": "Not a known time zone."}) from None
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
@@ -144,11 +144,6 @@ class Match(models.Model):
             raise ValidationError({"target_minor": "A challenge needs a target."})
         if self.cap_minor is not None and self.cap_minor < self.matched_minor:
             raise ValidationError({"cap_minor": f"It has matched {self.matched} already."})
-        self._zone = zone
-
-    @property
-    def zone(self):
-        return zoneinfo.ZoneInfo(self.time_zone)
 
     @property
     def left_minor(self):
@@ -182,9 +177,6 @@ class Match(models.Model):
                 n = int(seconds // size)
                 return f"{n} {unit}{'s' if n != 1 else ''} left"
         return "less than a minute left"
-
-    def ends_locally(self):
-        return timezone.localtime(self.ends_at, self.zone)
 
     def progress_text(self, now=None):
         """'$3,200 of $5,000 matched, 2 days left'."""

@@ -5,6 +5,7 @@ the donor's own receipt."""
 import csv
 import io
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template.loader import render_to_string
@@ -67,11 +68,15 @@ def test_the_public_ledger_lines_add_up_to_donors_plus_matched(client, project, 
 
 
 def test_the_project_page_shows_both_and_the_match_progress(client, project, matched):
+    match, _, _ = matched
     html = client.get(project.get_absolute_url()).content.decode()
     assert "<dt>From donors</dt><dd>$150</dd>" in html
     assert "<dt>Matched by sponsors</dt><dd>$150</dd>" in html
     assert "$150 of $1,000 matched, 1 day left" in html
     assert "your gift is doubled" in html
+    # The end, in the match's own time zone (New York), whatever the site's.
+    ends = match.ends_at.astimezone(ZoneInfo("America/New_York"))
+    assert f"Until {ends:%B} {ends.day}, " in html and f" {ends:%Z}." in html
 
 
 def test_the_reporting_desk_shows_matched_money_once(finance_client, project, matched):
