@@ -1,3 +1,6 @@
+import zoneinfo
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils import timezone
@@ -31,9 +34,27 @@ class MatchAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "sponsor", "sponsor_public_name", "projects", "status", "matched_minor"]}),
         ("Money", {"fields": ["ratio", "currency", "cap_minor", "per_donor_cap_minor", "per_gift_cap_minor",
                               "minimum_gift_minor", "matches_monthly_renewals"]}),
-        ("When", {"fields": ["starts_at", "ends_at", "time_zone"]}),
+        ("When", {"fields": ["time_zone", "starts_at", "ends_at"],
+                  "description": "Start and end are in the match's time zone."}),
         ("Conditions", {"fields": ["kind", "target_minor", "remainder"]}),
     ]  # fmt: skip
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Start and end are typed and shown in the match's own time zone (the one chosen
+        on the form, or saved), not the site's: "midnight in New York" means just that."""
+        zone = request.POST.get("time_zone")
+        if not zone and object_id:
+            zone = Match.objects.filter(pk=object_id).values_list("time_zone", flat=True).first()
+        try:
+            zone = zoneinfo.ZoneInfo(zone or settings.TIME_ZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)  # the form then says the zone is unknown
+        with timezone.override(zone):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            # Drawn here, in the zone: a TemplateResponse would render after it is gone.
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
 
     def has_delete_permission(self, request, obj=None):
         # Its pledges are ledger entries: finish a match, never delete it.

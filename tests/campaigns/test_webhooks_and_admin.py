@@ -137,3 +137,22 @@ def test_a_refund_after_a_missed_challenge_pledges_nothing_again(
     refund(gift, 5_000, as_of=2_000_000_000)
     match.refresh_from_db()
     assert (pledged(gift), match.matched_minor) == (0, 0)
+
+
+def test_staff_set_start_and_end_in_the_matchs_own_time_zone(admin_client, project, sponsor, settings):
+    settings.TIME_ZONE = "Europe/Moscow"
+    response = admin_client.post(
+        reverse("admin:campaigns_match_add"),
+        {"name": "Giving Tuesday", "sponsor": sponsor.pk, "sponsor_public_name": "Acme Corp",
+         "projects": [project.pk], "ratio": 1, "currency": "usd", "cap_minor": 500_000,
+         "per_donor_cap_minor": "", "per_gift_cap_minor": "", "minimum_gift_minor": 0,
+         "time_zone": "America/New_York", "starts_at_0": "2025-12-02", "starts_at_1": "00:00:00",
+         "ends_at_0": "2025-12-03", "ends_at_1": "00:00:00", "kind": "unconditional", "target_minor": "",
+         "remainder": "sponsor"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:3000]
+    match = Match.objects.get()
+    assert match.starts_at.isoformat() == "2025-12-02T05:00:00+00:00"
+    assert match.ends_at.isoformat() == "2025-12-03T05:00:00+00:00"
+    page = admin_client.get(reverse("admin:campaigns_match_change", args=[match.pk])).content.decode()
+    assert 'value="2025-12-02"' in page and 'value="00:00:00"' in page
