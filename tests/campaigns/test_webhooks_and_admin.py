@@ -156,3 +156,13 @@ def test_staff_set_start_and_end_in_the_matchs_own_time_zone(admin_client, proje
     assert match.ends_at.isoformat() == "2025-12-03T05:00:00+00:00"
     page = admin_client.get(reverse("admin:campaigns_match_change", args=[match.pk])).content.decode()
     assert 'value="2025-12-02"' in page and 'value="00:00:00"' in page
+
+
+def test_finance_runs_matches_and_editors_never_see_them(finance_client, editor_user, project, make_match):
+    match = make_match([project])
+    assert finance_client.get(reverse("admin:campaigns_match_add")).status_code == 200
+    act(finance_client, "pause", match)
+    match.refresh_from_db()
+    assert match.status == Match.Status.PAUSED
+    finance_client.force_login(editor_user)
+    assert finance_client.get(reverse("admin:campaigns_match_changelist")).status_code == 403
