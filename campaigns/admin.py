@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
@@ -7,7 +8,57 @@ from django.utils import timezone
 
 from campaigns import services as matching
 from campaigns.models import Match
+from donations.money import parse_major_amount, to_major
 from ledger.services import Origin
+
+# The form's amounts, typed in the match's currency ("5,000"), and the fields they fill.
+AMOUNTS = {
+    "cap": "cap_minor",
+    "per_donor_cap": "per_donor_cap_minor",
+    "per_gift_cap": "per_gift_cap_minor",
+    "minimum_gift": "minimum_gift_minor",
+    "target": "target_minor",
+}
+
+
+class MatchForm(forms.ModelForm):
+    """A match with its amounts in its own currency, as staff think of them."""
+
+    cap = forms.CharField(label="total cap", help_text="In the match's currency, e.g. 5,000.")
+    per_donor_cap = forms.CharField(required=False, label="cap per donor", help_text="Empty: none.")
+    per_gift_cap = forms.CharField(required=False, label="cap per gift", help_text="Empty: none.")
+    minimum_gift = forms.CharField(required=False, help_text="Smaller gifts are not matched. Empty: any.")
+    target = forms.CharField(
+        required=False, label="challenge target",
+        help_text="Challenge only: what donors' gifts to the projects while it runs must reach.",
+    )  # fmt: skip
+
+    class Meta:
+        model = Match
+        exclude = [*AMOUNTS.values(), "matched_minor", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name, field in AMOUNTS.items():
+                value = getattr(self.instance, field)
+                self.initial[name] = "" if value is None else str(to_major(value, self.instance.currency))
+
+    def clean(self):
+        cleaned = super().clean()
+        currency = (cleaned.get("currency") or "").lower()
+        for name, field in AMOUNTS.items():
+            text = (cleaned.get(name) or "").strip()
+            if not text:
+                setattr(self.instance, field, 0 if field == "minimum_gift_minor" else None)
+                continue
+            try:
+                setattr(self.instance, field, parse_major_amount(text, currency))
+            except ValueError as exc:
+                self.add_error(name, str(exc))
+        if self.instance.cap_minor is None and "cap" not in self.errors:
+            self.add_error("cap", "Enter the most the sponsor will match.")
+        return cleaned
 
 
 @admin.register(Match)
@@ -26,17 +77,18 @@ class MatchAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "kind", "currency"]
     search_fields = ["name", "sponsor_public_name", "sponsor__email"]
+    form = MatchForm
     raw_id_fields = ["sponsor"]
     filter_horizontal = ["projects"]
     readonly_fields = ["matched_minor", "status"]
     actions = ["pause", "resume", "finish"]
     fieldsets = [
         (None, {"fields": ["name", "sponsor", "sponsor_public_name", "projects", "status", "matched_minor"]}),
-        ("Money", {"fields": ["ratio", "currency", "cap_minor", "per_donor_cap_minor", "per_gift_cap_minor",
-                              "minimum_gift_minor", "matches_monthly_renewals"]}),
+        ("Money", {"fields": ["ratio", "currency", "cap", "per_donor_cap", "per_gift_cap", "minimum_gift",
+                              "matches_monthly_renewals"]}),
         ("When", {"fields": ["time_zone", "starts_at", "ends_at"],
                   "description": "Start and end are in the match's time zone."}),
-        ("Conditions", {"fields": ["kind", "target_minor", "remainder"]}),
+        ("Conditions", {"fields": ["kind", "target", "remainder"]}),
     ]  # fmt: skip
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

@@ -144,18 +144,25 @@ def test_staff_set_start_and_end_in_the_matchs_own_time_zone(admin_client, proje
     response = admin_client.post(
         reverse("admin:campaigns_match_add"),
         {"name": "Giving Tuesday", "sponsor": sponsor.pk, "sponsor_public_name": "Acme Corp",
-         "projects": [project.pk], "ratio": 1, "currency": "usd", "cap_minor": 500_000,
-         "per_donor_cap_minor": "", "per_gift_cap_minor": "", "minimum_gift_minor": 0,
+         "projects": [project.pk], "ratio": 1, "currency": "usd", "cap": "5,000",
+         "per_donor_cap": "1,000", "per_gift_cap": "", "minimum_gift": "10",
          "time_zone": "America/New_York", "starts_at_0": "2025-12-02", "starts_at_1": "00:00:00",
-         "ends_at_0": "2025-12-03", "ends_at_1": "00:00:00", "kind": "unconditional", "target_minor": "",
+         "ends_at_0": "2025-12-03", "ends_at_1": "00:00:00", "kind": "unconditional", "target": "",
          "remainder": "sponsor"},
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:3000]
     match = Match.objects.get()
+    assert (
+        match.cap_minor,
+        match.per_donor_cap_minor,
+        match.per_gift_cap_minor,
+        match.minimum_gift_minor,
+    ) == (500_000, 100_000, None, 1_000)
     assert match.starts_at.isoformat() == "2025-12-02T05:00:00+00:00"
     assert match.ends_at.isoformat() == "2025-12-03T05:00:00+00:00"
     page = admin_client.get(reverse("admin:campaigns_match_change", args=[match.pk])).content.decode()
     assert 'value="2025-12-02"' in page and 'value="00:00:00"' in page
+    assert 'name="cap" value="5000.00"' in page
 
 
 def test_finance_runs_matches_and_editors_never_see_them(finance_client, editor_user, project, make_match):
