@@ -35,7 +35,10 @@ class MatchForm(forms.ModelForm):
 
     class Meta:
         model = Match
-        exclude = [*AMOUNTS.values(), "matched_minor", "status"]
+        fields = [
+            "name", "sponsor", "sponsor_public_name", "projects", "ratio", "currency",
+            "matches_monthly_renewals", "time_zone", "starts_at", "ends_at", "kind", "remainder",
+        ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
