@@ -173,3 +173,26 @@ def test_finance_runs_matches_and_editors_never_see_them(finance_client, editor_
     assert match.status == Match.Status.PAUSED
     finance_client.force_login(editor_user)
     assert finance_client.get(reverse("admin:campaigns_match_changelist")).status_code == 403
+
+
+def test_a_lost_dispute_webhook_returns_the_match_and_a_won_one_keeps_it(
+    project, make_match, make_gift, post_event, stripe_event
+):
+    match = make_match([project])
+    lost = make_gift(project, amount_minor=5_000, stripe_payment_intent_id="pi_3QbXy2B7WZ01zgkW1aB2cD3e")
+    won = make_gift(project, amount_minor=5_000, stripe_payment_intent_id="pi_won")
+
+    def dispute(gift, name, status, created):
+        event = stripe_event(name, gift=gift, payment_intent=gift.stripe_payment_intent_id, status=status,
+                             id=f"dp_{gift.pk}", charge=f"ch_{gift.pk}")  # fmt: skip
+        event["created"] = created
+        assert post_event(event).status_code == 200
+
+    for gift, outcome in ((lost, "lost"), (won, "won")):
+        dispute(gift, "charge_dispute_created", "needs_response", 100)
+        assert pledged(gift) == 5_000  # open: the bank may still decide for us
+        dispute(gift, "charge_dispute_closed", outcome, 200)
+    assert (pledged(lost), pledged(won)) == (0, 5_000)
+    match.refresh_from_db()
+    assert match.matched_minor == 5_000
+    assert audit.differences() == []
