@@ -10,6 +10,7 @@ from campaigns import services as matching
 from campaigns.models import Match
 from donations.money import parse_major_amount, to_major
 from ledger.services import Origin
+from podari import page_cache
 
 # The form's amounts, typed in the match's currency ("5,000"), and the fields they fill.
 AMOUNTS = {
@@ -124,8 +125,10 @@ class MatchAdmin(admin.ModelAdmin):
         return match.progress_text()
 
     def _set_status(self, request, queryset, frm, to, verb):
-        # update(): only the status, never a balance read before a payment moved it.
+        # update(): only the status, never a balance read before a payment moved it. It
+        # sends no signal, so the pages that say "doubled" are told here.
         changed = queryset.filter(status=frm).update(status=to)
+        page_cache.invalidate_pages_on_commit()
         self.message_user(request, f"{changed} match(es) {verb}.", messages.SUCCESS)
 
     @admin.action(description="Pause the selected matches (no gift is matched until resumed)")
@@ -142,4 +145,5 @@ class MatchAdmin(admin.ModelAdmin):
         for match in queryset:
             with transaction.atomic():
                 matching.finish(match, origin, timezone.now())
+                page_cache.invalidate_pages_on_commit()
         self.message_user(request, f"{queryset.count()} match(es) finished.", messages.SUCCESS)

@@ -196,3 +196,15 @@ def test_a_lost_dispute_webhook_returns_the_match_and_a_won_one_keeps_it(
     match.refresh_from_db()
     assert match.matched_minor == 5_000
     assert audit.differences() == []
+
+
+def test_pausing_a_match_refreshes_the_cached_pages(
+    admin_client, project, make_match, django_capture_on_commit_callbacks
+):
+    from podari import page_cache
+
+    match = make_match([project])
+    before = page_cache.content_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        act(admin_client, "pause", match)
+    assert page_cache.content_version() != before
