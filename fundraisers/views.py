@@ -140,7 +140,6 @@ def sign_in_link(request, token):
     return redirect("fundraisers:sign_in_page")
 
 
-@token_page
 @private_page
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
