@@ -23,7 +23,7 @@ def _photo(tmp_path):
 
 
 def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
-    browser_page, chromium, live_server, content, mailoutbox, django_user_model, tmp_path
+    browser_page, chromium, live_server, content, console_errors, mailoutbox, django_user_model, tmp_path
 ):
     page = browser_page
 
@@ -111,6 +111,7 @@ def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
     expect(page.get_by_role("cell", name="Ada")).to_be_visible()
     expect(page.get_by_role("cell", name="$40")).to_be_visible()
     assert "ada@example.com" not in page.content()
+    assert console_errors == []
 
 
 def test_an_ended_page_offers_the_project_instead(browser_page, content):
