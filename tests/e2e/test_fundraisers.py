@@ -91,6 +91,7 @@ def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
     flows.fill_donate_form(donor, "40")
     donor.get_by_role("button", name=re.compile(r"^Pay ")).click()
     donor.wait_for_url(re.compile(r"/donate/thanks/\?session_id="))
+    expect(donor.get_by_role("link", name="Lena’s 40th birthday")).to_be_visible()  # counts there too
 
     # The page shows its own figures and the project's, which counts the gift once.
     donor.goto("/fundraisers/lenas-40th-birthday/")

@@ -108,3 +108,39 @@ def test_the_project_never_changes(page, make_project):
     with pytest.raises(Exception, match="never changes"):
         page.save()
     assert Supporter.objects.count() == 1
+
+
+def test_finance_attributes_an_offline_gift_to_a_page_in_the_admin(finance_client, page, project):
+    from django.urls import reverse
+
+    data = {
+        "project": project.pk,
+        "fundraiser": page.pk,
+        "source": "cheque",
+        "amount": "150",
+        "currency": "usd",
+        "received_on": "2025-10-20",
+        "donor": "",
+        "donor_name": "",
+        "note": "A check handed over at the party",
+    }
+    response = finance_client.post(reverse("admin:ledger_offlinegift_add"), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Gift.objects.get().fundraiser == page
+    assert figures.fundraiser_figures(page).raised_minor == 15_000
+
+
+def test_the_admin_refuses_a_page_of_another_project(finance_client, page, make_project):
+    from django.urls import reverse
+
+    other = make_project(title="Doctors", slug="doctors")
+    data = {
+        "project": other.pk, "fundraiser": page.pk, "source": "cash", "amount": "150", "currency": "usd",
+        "received_on": "2025-10-20", "donor": "", "donor_name": "", "note": "",
+    }  # fmt: skip
+    response = finance_client.post(reverse("admin:ledger_offlinegift_add"), data)
+
+    assert response.status_code == 200
+    assert "Choose a page of the gift" in response.content.decode()
+    assert not Gift.objects.exists()
