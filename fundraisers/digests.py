@@ -7,6 +7,7 @@ name and amount alone.
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,8 +45,15 @@ def send_all(now=None):
 
     now = now or timezone.now()
     sent = 0
-    pages = Fundraiser.objects.exclude(status=Fundraiser.Status.REMOVED).select_related(
-        "supporter", "project"
+    # Only pages with a gift paid since their last digest (one filter: one join of gifts).
+    new_gift = Q(gifts__paid_at__isnull=False) & (
+        Q(digest_sent_at__isnull=True) | Q(gifts__paid_at__gt=F("digest_sent_at"))
+    )
+    pages = (
+        Fundraiser.objects.exclude(status=Fundraiser.Status.REMOVED)
+        .filter(new_gift)
+        .distinct()
+        .select_related("supporter", "project")
     )
     for page in pages:
         with transaction.atomic():
