@@ -141,9 +141,13 @@ def _donate(request):
                     status=503,
                 )
             return HttpResponseRedirect(checkout_url, status=303)
-        return render(
-            request, "donations/donate.html", {"form": form, "form_errors": form.errors, "personal": True}
-        )
+        context = {
+            "form": form,
+            "form_errors": form.errors,
+            "personal": True,
+            "on_fundraiser": form.fundraiser_page is not None,
+        }
+        return render(request, "donations/donate.html", context)
 
     initial = {}
     resume = request.GET.get("resume", "")
@@ -172,6 +176,7 @@ def _donate(request):
         # ... nor markup for anybody else: it is never kept in the cache (nor is a form for
         # one fundraiser page, which names the page and hides the list of projects).
         "personal": gift is not None or bool(initial.get("fundraiser")),
+        "on_fundraiser": bool(initial.get("fundraiser")),
         "variant": SimpleLazyObject(lambda: _donate_form_variant(request, initial)),
     }
     response = render(request, "donations/donate.html", context)
