@@ -155,3 +155,22 @@ def test_a_report_needs_a_reason(client, page):
     response = client.post(reverse("fundraisers:report", args=[page.slug]), {"details": "?"})
     assert response.status_code == 200
     assert not FundraiserReport.objects.exists()
+
+
+def test_a_removed_page_cannot_be_edited_or_reported(supporter_client, client, make_page):
+    page = make_page(status=Fundraiser.Status.REMOVED)
+
+    assert supporter_client.get(reverse("fundraisers:edit", args=[page.slug])).status_code == 404
+    assert client.get(reverse("fundraisers:report", args=[page.slug])).status_code == 404
+
+
+def test_a_trusted_supporters_clean_edit_stays_live(supporter_client, supporter, page):
+    supporter.is_trusted = True
+    supporter.save()
+    data = _form(page.project, title="A better title")
+    del data["project"]
+
+    supporter_client.post(reverse("fundraisers:edit", args=[page.slug]), data)
+
+    page.refresh_from_db()
+    assert (page.title, page.status) == ("A better title", Fundraiser.Status.LIVE)
