@@ -113,3 +113,13 @@ def test_a_thank_you_note_with_a_link_is_refused(supporter_client, page):
     assert response.status_code == 200
     page.refresh_from_db()
     assert page.thank_you_note == ""
+
+
+def test_links_to_one_address_are_capped(client, settings, django_capture_on_commit_callbacks):
+    settings.DONOR_LINK_RATE_LIMIT_PER_EMAIL = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(4):
+            response = client.post(reverse("fundraisers:start"), {"email": "lena@example.com"})
+            assert response.status_code == 302  # the same answer every time
+
+    assert len(mail.outbox) == 2
