@@ -274,7 +274,7 @@ class MoveGiftsForm(forms.Form):
 STRIPE_FIELDS = [
     "public_id", "project", "source", "amount", "fee_covered", "refunded", "held_by_dispute",
     "lost_to_dispute", "counts_for", "ledger_entries", "status", "dispute_status", "frequency",
-    "recurring_gift", "livemode", "stripe_checkout_session_id",
+    "recurring_gift", "fundraiser", "owner_sees", "livemode", "stripe_checkout_session_id",
     "stripe_payment_intent_id", "stripe_charge_id", "stripe_invoice_id", "stripe_dispute_id", "paid_at",
     "created_at", "updated_at",
 ]  # fmt: skip

@@ -463,6 +463,11 @@ class Gift(models.Model):
         WON = "won", "Dispute won: money returned"
         LOST = "lost", "Dispute lost"
 
+    class OwnerSees(models.TextChoices):
+        NAME_AND_AMOUNT = "name_amount", "My name and the amount"
+        NAME = "name", "My name only"
+        ANONYMOUS = "anonymous", "Nothing: I give anonymously"
+
     PAID_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
     UNSETTLED_STATUSES = (Status.PENDING, Status.NOT_STARTED)
 
@@ -523,6 +528,20 @@ class Gift(models.Model):
     # The Stripe time of the newest refund information applied, so an older event
     # (a charge.refunded sent before a refund failed) never undoes a newer one.
     refunds_as_of = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    # A gift made on a supporter's fundraiser page: still one gift to `project`, counted
+    # once there; the page's figures are sums of its gifts' entries (ledger.figures).
+    fundraiser = models.ForeignKey(
+        "fundraisers.Fundraiser", on_delete=models.PROTECT, null=True, blank=True, related_name="gifts"
+    )
+    owner_sees = models.CharField(
+        "the page's owner sees",
+        max_length=12,
+        choices=OwnerSees.choices,
+        default=OwnerSees.ANONYMOUS,
+        db_default=OwnerSees.ANONYMOUS,
+        help_text="What the donor let the fundraiser's owner see. Never their email.",
+    )
 
     needs_review = models.BooleanField(
         default=False, help_text="Something about this gift needs a person to look."

@@ -55,6 +55,9 @@ def checkout_session_params(gift, *, success_url, cancel_url):
     }
     if gift.fee_covered_minor:
         metadata["fee_covered_minor"] = str(gift.fee_covered_minor)
+    if gift.fundraiser_id:
+        # Which supporter's page the gift was made on, for anyone reading the payment at Stripe.
+        metadata["fundraiser_id"] = str(gift.fundraiser_id)
     # The same amounts as the donate form's button and fee line, and, for a monthly gift, the
     # cadence on both lines: Stripe's total is then "$25.87 per month" as the form said.
     amount = format_money(gift.amount_minor, gift.currency)

@@ -185,8 +185,10 @@ class OfflineGiftForm(LedgerChangeForm):
 
     class Meta:
         model = OfflineGift
-        fields = ["project", "source", "currency", "donor", "donor_name", "note"]
+        fields = ["project", "fundraiser", "source", "currency", "donor", "donor_name", "note"]
         help_texts = {
+            "fundraiser": "Optional. A supporter's page of the same project this gift was given on: "
+            "it then counts on the page too.",
             "donor_name": "Optional. Shown publicly only if you tick it on the gift later; never by default.",
         }
 
@@ -198,6 +200,9 @@ class OfflineGiftForm(LedgerChangeForm):
 
     def clean(self):
         cleaned = super().clean()
+        page, project = cleaned.get("fundraiser"), cleaned.get("project")
+        if page is not None and project is not None and page.project_id != project.pk:
+            self.add_error("fundraiser", "Choose a page of the gift's project: its gifts go to that project.")
         if cleaned.get("received_on"):
             # Noon in the site's time zone: the gift falls in the month it was received.
             self.instance.paid_at = timezone.make_aware(datetime.combine(cleaned["received_on"], time(12)))
@@ -217,11 +222,11 @@ class OfflineGiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     list_filter = ["source", "status", "project", "currency"]
     search_fields = ["donor_name", "note"]
     list_select_related = ["project"]
-    raw_id_fields = ["donor"]
+    raw_id_fields = ["donor", "fundraiser"]
     date_hierarchy = "paid_at"
     fields = [
-        "project", "source", "amount", "currency", "received_on", "donor", "donor_name", "note",
-        "reason", "confirm_overspend",
+        "project", "fundraiser", "source", "amount", "currency", "received_on", "donor", "donor_name",
+        "note", "reason", "confirm_overspend",
     ]  # fmt: skip
     csv_filename = "offline-gifts.csv"
     actions = ["void"]
@@ -245,7 +250,7 @@ class OfflineGiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.source = form.cleaned_data["source"]
         if not change:
-            services.record_offline_gift(obj, by=request.user)
+            services.record_offline_gift(obj, by=request.user, fundraiser=obj.fundraiser)
             return
         try:
             services.correct_offline_gift(

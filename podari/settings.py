@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "charity",
     "donors",
     "ledger",
+    "fundraisers",
 ]
 
 MIDDLEWARE = [
