@@ -63,6 +63,12 @@ def test_a_new_namespace_is_classified_by_its_name_or_a_whole_app():
     assert group_of("fundraisers:page", ["fundraisers"]) is None
 
 
+def test_a_gift_shows_on_a_shared_copy_within_three_seconds():
+    # A shared cache keeps a page PAGE_CACHE_SHARED_SECONDS; the page it fetched may
+    # itself lag gifts by PAGE_CACHE_GIFTS_LAG_SECONDS in the site's page cache.
+    assert settings.PAGE_CACHE_SHARED_SECONDS + settings.PAGE_CACHE_GIFTS_LAG_SECONDS <= 3
+
+
 @pytest.fixture
 def public_urls(make_project, make_story, make_gift):
     project = make_project(title="Hearing aids", slug="hearing-aids")
