@@ -2,8 +2,11 @@
 
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
+from django.views.decorators.cache import never_cache
 
 from charity.models import Page
 from podari import edge_cache
@@ -144,34 +147,46 @@ def test_the_page_cache_serves_the_same_headers(client, settings, public_urls):
     assert directives(first) == directives(second) == SHAREABLE
 
 
-def set_a_cookie(request):
-    from django.http import HttpResponse
+def a_plain_page(request):
+    return HttpResponse("hello")
 
+
+@never_cache
+def say_no_cache(request):
+    return HttpResponse("hello")
+
+
+def set_a_cookie(request):
     response = HttpResponse("hello")
     response.set_cookie("seen", "1")
     return response
 
 
 def show_a_csrf_token(request):
-    from django.http import HttpResponse
-    from django.middleware.csrf import get_token
-
     return HttpResponse(f"<input name=csrfmiddlewaretoken value={get_token(request)}>")
 
 
 urlpatterns = [
+    path("plain/", a_plain_page, name="plain"),
+    path("no-cache/", say_no_cache, name="no_cache"),
     path("cookie/", set_a_cookie, name="cookie"),
     path("csrf/", show_a_csrf_token, name="csrf"),
     path("", include("podari.urls")),
 ]
 
 
-@pytest.mark.parametrize("url", ["/cookie/", "/csrf/"])
-@override_settings(ROOT_URLCONF=__name__)
-def test_a_public_pattern_that_sets_a_cookie_or_shows_a_csrf_token_is_private(client, monkeypatch, url):
-    monkeypatch.setattr(edge_cache, "PUBLIC", frozenset({"cookie", "csrf"}))
+@pytest.fixture
+def public_test_views(monkeypatch):
+    monkeypatch.setattr(edge_cache, "PUBLIC", frozenset({"plain", "no_cache", "cookie", "csrf"}))
     edge_cache.url_group.cache_clear()
-    try:
-        assert {"private", "no-store"} <= directives(client.get(url))
-    finally:
-        edge_cache.url_group.cache_clear()
+    yield
+    edge_cache.url_group.cache_clear()
+
+
+@override_settings(ROOT_URLCONF=__name__)
+@pytest.mark.usefixtures("public_test_views")
+def test_a_public_pattern_that_says_no_cache_sets_a_cookie_or_shows_a_csrf_token_is_private(client):
+    assert "public" in directives(client.get("/plain/"))
+    assert {"private", "no-store"} <= directives(client.get("/no-cache/"))
+    assert {"private", "no-store"} <= directives(client.get("/cookie/"))
+    assert {"private", "no-store"} <= directives(client.get("/csrf/"))
