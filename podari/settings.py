@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "podari.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The final Cache-Control of every response, after every cookie is set; see podari/edge_cache.py.
+    "podari.edge_cache.EdgeCacheHeadersMiddleware",
     # Serves anonymous readers before sessions or CSRF are touched; see podari/page_cache.py.
     "podari.page_cache.PublicPageCacheMiddleware",
     "podari.csp.ContentSecurityPolicyMiddleware",
@@ -237,6 +239,11 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # podari/page_cache.py): during a giving spike each page is rebuilt at most this often.
 PAGE_CACHE_GIFTS_LAG_SECONDS = env.int("PAGE_CACHE_GIFTS_LAG_SECONDS", default=2)
 PAGE_CACHE_BROWSER_SECONDS = 0
+# What nginx's microcache or a CDN may keep of a public page (podari/edge_cache.py). A gift
+# shows within PAGE_CACHE_SHARED_SECONDS + PAGE_CACHE_GIFTS_LAG_SECONDS = 1 + 2 = 3 s.
+PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=1)
+PAGE_CACHE_STALE_WHILE_REVALIDATE_SECONDS = env.int("PAGE_CACHE_STALE_WHILE_REVALIDATE_SECONDS", default=30)
+PAGE_CACHE_STALE_IF_ERROR_SECONDS = env.int("PAGE_CACHE_STALE_IF_ERROR_SECONDS", default=86400)
 
 # Email
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Podari.Life <hello@podari.life>")
