@@ -36,6 +36,9 @@ PUBLIC = frozenset(
         "ledger:project_csv",
         "charity:page",
         "sitemap",
+        # A live fundraiser page (a page waiting for approval is its owner's preview,
+        # which its view marks private).
+        "fundraisers:detail",
     }
 )
 
@@ -44,6 +47,8 @@ PRIVATE = frozenset(
         # Whole apps: every page in them is one person's, or a form.
         "admin",
         "donors",
+        # Supporters' sign-in, their own pages and forms; the public page is named above.
+        "fundraisers",
         "donations:donate",
         "donations:thanks",
         "donations:simulated_checkout",

@@ -1,14 +1,18 @@
 """Every URL pattern is classified for shared caches, and public pages say they may be shared."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from charity.models import Page
+from fundraisers.models import Fundraiser, Supporter
 from podari import edge_cache
 from podari.edge_cache import OWN_HEADERS, PRIVATE, PUBLIC, group_of
 
@@ -63,13 +67,29 @@ def test_every_page_the_page_cache_keeps_is_public():
 def test_a_new_namespace_is_classified_by_its_name_or_a_whole_app():
     assert group_of("admin:auth_user_changelist", ["admin"]) == "private"
     assert group_of(None, ["admin"]) == "private"
-    assert group_of("fundraisers:page", ["fundraisers"]) is None
+    assert group_of("fundraisers:detail", ["fundraisers"]) == "public"
+    assert group_of("fundraisers:new_page", ["fundraisers"]) == "private"
+    assert group_of("campaigns:page", ["campaigns"]) is None
 
 
 def test_a_gift_shows_on_a_shared_copy_within_three_seconds():
     # A shared cache keeps a page PAGE_CACHE_SHARED_SECONDS; the page it fetched may
     # itself lag gifts by PAGE_CACHE_GIFTS_LAG_SECONDS in the site's page cache.
     assert settings.PAGE_CACHE_SHARED_SECONDS + settings.PAGE_CACHE_GIFTS_LAG_SECONDS <= 3
+
+
+def _live_fundraiser(project):
+    supporter = Supporter.objects.create(email="yelena@example.com", name="Yelena")
+    return Fundraiser.objects.create(
+        supporter=supporter,
+        project=project,
+        slug="yelenas-birthday",
+        title="Yelena’s birthday",
+        story="Instead of presents, please give.",
+        goal_minor=100_000,
+        ends_on=timezone.localdate() + timedelta(days=30),
+        status=Fundraiser.Status.LIVE,
+    )
 
 
 @pytest.fixture
@@ -89,6 +109,7 @@ def public_urls(make_project, make_story, make_gift):
         "ledger:project_csv": reverse("ledger:project_csv", args=[project.slug]),
         "charity:page": reverse("charity:page", args=[page.slug]),
         "sitemap": reverse("sitemap"),
+        "fundraisers:detail": _live_fundraiser(project).get_absolute_url(),
     }
 
 
