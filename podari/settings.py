@@ -281,6 +281,8 @@ if TASKS_BACKEND == "rq":
 EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=[60, 600, 3600])]
 # Impact emails go out in batches of this many per task, over one SMTP connection.
 EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=200)
+# The worker looks for scheduled stories that went live (and emails them) this often.
+IMPACT_EMAIL_SWEEP_SECONDS = env.int("IMPACT_EMAIL_SWEEP_SECONDS", default=120)
 
 # "Manage my giving": how long an emailed sign-in link works, and how long the page stays
 # open after it was used.
