@@ -60,6 +60,8 @@ REGISTRY = (
     Entry("donations.projectphoto", "image", PICTURE),
     Entry("charity.page", "body", MARKDOWN),
     Entry("charity.pagedocument", "file", FILE),
+    Entry("charity.financialreport", "file", FILE),
+    Entry("charity.charity", "money_path", MARKDOWN),
 )
 
 # Text fields that are not Markdown shown as HTML, though their class would suggest it.

@@ -176,6 +176,7 @@ REQUEST_BODY_LIMITS = {
     "/admin/": IMAGE_UPLOAD_MAX_BYTES + 1024 * 1024,
     # Pages take PDF reports of up to 20 MB (charity.models.validate_pdf).
     "/admin/charity/page/": 21 * 1024 * 1024,
+    "/admin/charity/financialreport/": 21 * 1024 * 1024,
     "/markdownx/upload/": IMAGE_UPLOAD_MAX_BYTES + 64 * 1024,
     # 100,000 characters of Cyrillic, percent-encoded, is 600 kB.
     "/markdownx/markdownify/": 1024 * 1024,
