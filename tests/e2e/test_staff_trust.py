@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
@@ -163,3 +164,25 @@ def test_the_gift_list_and_a_donor_profile_fit_the_screen(
     assert page.evaluate("document.documentElement.scrollWidth") <= max(width, 1280)
     if width == 1280:
         for_docs(page, "admin-donor-profile")
+
+
+def test_every_admin_list_fits_1280_pixels(browser_page, content, django_user_model):
+    from django.contrib import admin
+    from django.urls import reverse
+
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, django_user_model, "/admin/")
+    too_wide = []
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        page.goto(url)
+        widths = page.evaluate(
+            """() => { const r = document.querySelector('.results');
+              const html = document.documentElement;
+              return [html.scrollWidth, r ? r.scrollWidth : 0, r ? r.clientWidth : 0]; }"""
+        )
+        if widths[0] > 1280 or widths[1] > widths[2]:
+            too_wide.append((url, widths))
+            screenshot(page, f"too-wide-{model._meta.model_name}")
+    assert too_wide == [], "\n".join(map(str, too_wide))
