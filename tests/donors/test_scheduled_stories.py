@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
@@ -107,3 +108,34 @@ def test_the_story_admin_says_when_it_will_be_and_was_emailed(
         send_due_impact_emails.call()
     sent_on = timezone.localtime(StoryAnnouncement.objects.get().announced_at).strftime("%b %d, %Y at %H:%M")
     assert f"Emailed to 1 donor on {sent_on}." in admin_client.get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="two writers at once: PostgreSQL only (SQLite refuses the second)",
+)
+def test_two_workers_sweeping_at_the_same_moment_email_each_donor_once(settings, scheduled_story, mailoutbox):
+    import threading
+
+    settings.TASKS = DATABASE_TASKS
+    Story.objects.filter(pk=scheduled_story.pk).update(publish_at=timezone.now())
+    barrier = threading.Barrier(2)
+    results = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            results.append(send_due_impact_emails.call())
+        finally:
+            connection.close()  # this thread's own connection, or the test database stays in use
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(r.get(str(scheduled_story.pk), 0) for r in results) == [0, 1]
+    assert StoryAnnouncement.objects.filter(story=scheduled_story).count() == 1
+    assert Email.objects.for_story(scheduled_story).count() == 1
