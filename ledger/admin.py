@@ -413,16 +413,8 @@ class FundUseAdmin(CsvExportMixin, admin.ModelAdmin):
 class EntryAdmin(admin.ModelAdmin):
     """Every movement of money, as recorded: read only (entries are never changed)."""
 
-    list_display = [
-        "occurred_at",
-        "kind",
-        "account",
-        "signed_amount",
-        "project",
-        "gift",
-        "fund_use",
-        "source",
-    ]
+    # The source is a filter, and a gift or a use of funds share one column: fits 1280 px.
+    list_display = ["occurred", "kind", "account", "signed_amount", "project_name", "gift_or_use"]
     list_filter = ["kind", "account", "source", "currency", "livemode", "project"]
     search_fields = ["key", "stripe_event_id", "stripe_object_id"]
     list_select_related = ["project", "gift", "gift__project", "fund_use"]
@@ -441,6 +433,20 @@ class EntryAdmin(admin.ModelAdmin):
     @admin.display(description="amount", ordering="amount_minor")
     def signed_amount(self, entry):
         return format_signed_money(entry.amount_minor, entry.currency)
+
+    @admin.display(description="when", ordering="occurred_at")
+    def occurred(self, entry):
+        return timezone.localtime(entry.occurred_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="project", ordering="project__title")
+    def project_name(self, entry):
+        return entry.project.tag_name
+
+    @admin.display(description="for")
+    def gift_or_use(self, entry):
+        return (
+            f"Gift #{entry.gift_id}" if entry.gift_id else (str(entry.fund_use) if entry.fund_use_id else "—")
+        )
 
 
 @admin.register(VerifiedFigure)

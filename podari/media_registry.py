@@ -62,6 +62,8 @@ REGISTRY = (
     Entry("charity.pagedocument", "file", FILE),
     Entry("fundraisers.fundraiser", "image", PICTURE),
     Entry("fundraisers.fundraiser", "story", MARKDOWN),
+    Entry("charity.financialreport", "file", FILE),
+    Entry("charity.charity", "money_path", MARKDOWN),
 )
 
 # Text fields that are not Markdown shown as HTML, though their class would suggest it.

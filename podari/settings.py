@@ -179,6 +179,7 @@ REQUEST_BODY_LIMITS = {
     "/admin/": IMAGE_UPLOAD_MAX_BYTES + 1024 * 1024,
     # Pages take PDF reports of up to 20 MB (charity.models.validate_pdf).
     "/admin/charity/page/": 21 * 1024 * 1024,
+    "/admin/charity/financialreport/": 21 * 1024 * 1024,
     "/markdownx/upload/": IMAGE_UPLOAD_MAX_BYTES + 64 * 1024,
     # 100,000 characters of Cyrillic, percent-encoded, is 600 kB.
     "/markdownx/markdownify/": 1024 * 1024,
@@ -289,6 +290,8 @@ if TASKS_BACKEND == "rq":
 EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=[60, 600, 3600])]
 # Impact emails go out in batches of this many per task, over one SMTP connection.
 EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=200)
+# The worker looks for scheduled stories that went live (and emails them) this often.
+IMPACT_EMAIL_SWEEP_SECONDS = env.int("IMPACT_EMAIL_SWEEP_SECONDS", default=120)
 
 # "Manage my giving": how long an emailed sign-in link works, and how long the page stays
 # open after it was used.

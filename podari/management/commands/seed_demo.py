@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from charity.demo import seed_pages
+from charity.demo import seed_pages, seed_people
 from donations.models import AmountMeaning, Gift, Project, ProjectMilestone
 from fundraisers.models import Fundraiser, Supporter
 from ledger import services
@@ -52,6 +52,7 @@ class Command(BaseCommand):
             for row in GIFTS:
                 self.gift(row, projects)
             self.created["page"] += seed_pages()
+            self.created["person"] += seed_people()
             for row in OFFLINE_GIFTS:
                 self.offline_gift(row, projects)
             for spec in FUND_USES:
