@@ -35,6 +35,8 @@ PUBLIC = frozenset(
         "ledger:project_json",
         "ledger:project_csv",
         "charity:page",
+        "charity:about",
+        "charity:financial_reports",
         "sitemap",
         # A live fundraiser page (a page waiting for approval is its owner's preview,
         # which its view marks private).

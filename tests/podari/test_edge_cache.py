@@ -108,6 +108,8 @@ def public_urls(make_project, make_story, make_gift):
         "ledger:project_json": reverse("ledger:project_json", args=[project.slug]),
         "ledger:project_csv": reverse("ledger:project_csv", args=[project.slug]),
         "charity:page": reverse("charity:page", args=[page.slug]),
+        "charity:about": reverse("charity:about"),
+        "charity:financial_reports": reverse("charity:financial_reports"),
         "sitemap": reverse("sitemap"),
         "fundraisers:detail": _live_fundraiser(project).get_absolute_url(),
     }
