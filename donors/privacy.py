@@ -135,6 +135,9 @@ NOT_PERSONAL = {
         "stripe_payment_intent_id", "stripe_charge_id", "stripe_dispute_id", "stripe_invoice_id",
         "recurring_gift", "source", "fee_covered_minor", "charged_amount_minor", "charged_currency",
         "refunds_as_of", "needs_review", "created_at", "updated_at", "paid_at",
+        # The fundraiser page the gift was made on, and what its owner may see: the page's
+        # owner reads the gift's name only as donor_name says, which erasure anonymises.
+        "fundraiser", "owner_sees",
     },  # fmt: skip
     "donations.recurringgift": {
         "id", "public_id", "project", "amount_minor", "currency", "fee_covered_minor", "status", "livemode",
@@ -171,8 +174,15 @@ NOT_PERSONAL = {
     },
 }  # fmt: skip
 
-# Email fields that hold staff's or the charity's own addresses, never a donor's.
-NOT_DONOR_EMAIL_FIELDS = {"auth.user.email", "charity.charity.contact_email", "auditlog.logentry.actor_email"}
+# Email fields that hold staff's or the charity's own addresses, never a donor's. A
+# fundraiser page's supporter signs in with their address as a supporter, not as a donor
+# (a supporter who also gives is a Donor too, under that record).
+NOT_DONOR_EMAIL_FIELDS = {
+    "auth.user.email",
+    "charity.charity.contact_email",
+    "auditlog.logentry.actor_email",
+    "fundraisers.supporter.email",
+}
 
 # Keys of Stripe objects that hold the payer's details: emptied in stored events on erasure.
 STRIPE_PERSONAL_KEYS = {

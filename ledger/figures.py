@@ -691,6 +691,62 @@ def totals_of(gifts):
     ]
 
 
+# A supporter's fundraiser page
+
+
+@dataclass(frozen=True)
+class FundraiserFigures:
+    """A page's raised (what its gifts keep on its project, after refunds, disputes and
+    moves) and how many of them count, in the project's currency."""
+
+    currency: str
+    goal_minor: int
+    raised_minor: int = 0
+    gift_count: int = 0
+
+    @property
+    def raised(self):
+        return format_money(self.raised_minor, self.currency)
+
+    @property
+    def goal(self):
+        return format_money(self.goal_minor, self.currency)
+
+    @property
+    def progress_percent(self):
+        """Whole percent of the page's goal, capped at 100 (as a project's)."""
+        return min(100, max(0, self.raised_minor) * 100 // self.goal_minor) if self.goal_minor else 0
+
+
+def fundraiser_figures(fundraiser):
+    """One page's figures from its gifts' entries on the project's account (one query,
+    however many gifts). Only entries on the page's own project count, so a gift moved to
+    another project leaves the page, as it leaves the project; test payments never count
+    on a live site, as in the project's total."""
+    counted = Q(gift__livemode__isnull=True) | Q(gift__livemode=settings.STRIPE_LIVEMODE)
+    row = (
+        Entry.objects.filter(
+            counted,
+            gift__fundraiser=fundraiser,
+            account=Entry.Account.PROJECT,
+            project_id=fundraiser.project_id,
+            currency=fundraiser.project.currency,
+        )
+        .order_by()
+        .aggregate(
+            raised=Coalesce(Sum("amount_minor"), 0),
+            # A gift counts while it keeps money on its project, as in Project.gift_count.
+            gifts=Count("gift", distinct=True, filter=Q(gift__net_minor__gt=0)),
+        )
+    )
+    return FundraiserFigures(
+        currency=fundraiser.project.currency,
+        goal_minor=fundraiser.goal_minor,
+        raised_minor=row["raised"],
+        gift_count=row["gifts"],
+    )
+
+
 def entries_total(entries):
     """What a set of one gift's entries moved, summed over every account (e.g. one
     refund, gift and covered fee together): what Stripe gave back or took."""

@@ -551,13 +551,20 @@ def fund_use_changes(old, new):
     return changes
 
 
-def record_offline_gift(gift, *, by, note="", settles_match=None):
+def record_offline_gift(gift, *, by, note="", fundraiser=None, settles_match=None):
     """A gift that did not come through Stripe (a bank transfer, a check, cash, an event's
     takings), received on gift.paid_at. Not tied to the Stripe key's mode: it counts on
     any site. `gift` is new, with its project, amount, currency and source set.
 
+    `fundraiser`, when given, attributes the gift to a supporter's page of the same
+    project (a check handed over at the birthday party): it then counts on the page too.
+
     `settles_match`: the gift is a sponsor paying its match's pledge to the project; the
     pledge is marked paid by as much, so the money counts once (docs/ledger.md)."""
+    if fundraiser is not None:
+        if fundraiser.project_id != gift.project_id:
+            raise ValueError("A gift on a fundraiser page goes to the page's project.")
+        gift.fundraiser = fundraiser
     with _atomic(), money_writes():
         gift.status = Gift.Status.SUCCEEDED
         gift.livemode = None

@@ -48,6 +48,8 @@ PAGE_CACHE_VERSIONS = {
     "charity.Charity": CONTENT,
     "charity.Page": CONTENT,
     "charity.PageDocument": CONTENT,
+    "charity.Person": CONTENT,
+    "charity.FinancialReport": CONTENT,
     # Money given: totals, donor names, how many people give monthly.
     "donations.Gift": GIFTS,
     "donations.RecurringGift": GIFTS,
