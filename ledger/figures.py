@@ -767,6 +767,16 @@ def donors_who_gave(start, end):
     return gave
 
 
+def sponsors_who_matched(start, end):
+    """Ids of sponsors whose matches pledged in [start, end) (a subquery)."""
+    return (
+        Entry.objects.matched()
+        .counting()
+        .filter(occurred_at__gte=start, occurred_at__lt=end, match__sponsor__isnull=False)
+        .values("match__sponsor")
+    )
+
+
 def year_bounds(year):
     """The start of `year` and of the next, in the site's time zone."""
     tz = timezone.get_default_timezone()

@@ -147,3 +147,14 @@ def test_a_settling_gift_voided_or_corrected_leaves_the_pledge_unpaid_again(proj
         15_000,
     )
     assert audit.differences() == []
+
+
+def test_a_sponsor_who_has_not_paid_yet_is_still_sent_a_statement_of_its_match(
+    project, make_match, make_gift, sponsor
+):
+    from donors.statements import donors_for_year
+
+    make_match([project])
+    make_gift(project, amount_minor=5_000)
+    assert sponsor in donors_for_year(timezone.localdate().year)
+    assert sponsor not in donors_for_year(timezone.localdate().year - 1)
