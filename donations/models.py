@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from auditlog.context import auditlog_disabled, disable_auditlog
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -123,6 +123,12 @@ class ProjectQuerySet(models.QuerySet):
             output_field=models.IntegerField(),
         )
         return self.annotate(monthly_donors=count)
+
+    def with_match_flag(self):
+        """Annotate in_a_match: whether any match (campaigns.Match) covers the project, so
+        that a page of a project no match ever covered reads no match figures at all."""
+        through = Project.matches.through
+        return self.annotate(in_a_match=Exists(through.objects.filter(project_id=OuterRef("pk"))))
 
     def update(self, **kwargs):
         refuse_stored_sums(kwargs, PROJECT_STORED_SUMS)

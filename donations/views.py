@@ -18,6 +18,7 @@ from django.views.generic import ListView
 from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
 from donations.models import Gift, Project
+from ledger import figures
 from ledger.figures import ProjectLedger
 from podari import content_cache
 from podari.ratelimit import client_ip, over_limit
@@ -78,7 +79,7 @@ def donor_wall(project):
 
 
 def project_detail(request, slug):
-    project = get_object_or_404(Project.objects.with_monthly_donor_count(), slug=slug)
+    project = get_object_or_404(Project.objects.with_monthly_donor_count().with_match_flag(), slug=slug)
     # Everything below the page's head is read (even built) only when the template
     # draws it, which it does not when the fragment is in the cache. One query for the
     # story cards (the newest 12) and the ledger's timeline (the newest TIMELINE_STORIES:
@@ -272,6 +273,7 @@ def thanks(request):
             subject=f"I gave to {project.title}",
         )
         context["monthly_url"] = f"{project.get_donate_url()}&frequency=monthly"
+        context["matches"] = figures.matches_of(gift)
     return render(request, "donations/thanks.html", context)
 
 

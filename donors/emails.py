@@ -63,6 +63,8 @@ def receipt_context(gift):
         "project": gift.project.title,
         "method": payment_method(gift),
         "monthly": bool(gift.recurring_gift_id),
+        # The sponsor's gift, named apart: the donor deducts only their own.
+        "matches": figures.matches_of(gift),
         "charity": charity(),
     }
 
@@ -111,7 +113,14 @@ def _statement(email):
         }
         for gift in gifts
     ]
-    context = {"year": year, "donor": email.donor, "rows": rows, "totals": totals, "charity": charity()}
+    context = {
+        "year": year,
+        "donor": email.donor,
+        "rows": rows,
+        "totals": totals,
+        "matches": figures.sponsor_matches(email.donor, year),
+        "charity": charity(),
+    }
     return f"Your {year} giving to {settings.SITE_NAME}", context, {}
 
 

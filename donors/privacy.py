@@ -87,6 +87,13 @@ PERSONAL_DATA = {
         "cancellation_reason": Held(BLANK),
     },
     "donations.giftmove": {"reason": _staff_record("staff's record of moving a gift")},
+    # A sponsor's match: the name it agreed to show stays only while the sponsor does.
+    "campaigns.match": {
+        "sponsor": Held(UNLINK, export=False, why_not_exported="the donor's own profile is exported"),
+        "sponsor_public_name": Held(
+            ANONYMOUS, export=False, why_not_exported="the name the sponsor gave us to show publicly"
+        ),
+    },
     "donations.stripeevent": {
         "payload": _staff_record("Stripe's record; Stripe answers for it"),
         "last_error": _staff_record("an error report"),
@@ -138,6 +145,11 @@ NOT_PERSONAL = {
         "started_at", "cancelled_at", "state_as_of", "created_at", "updated_at",
     },
     "donations.giftmove": {"id", "gift", "from_project", "to_project", "moved_by", "moved_at"},
+    "campaigns.match": {
+        "id", "name", "ratio", "cap_minor", "currency", "per_donor_cap_minor", "per_gift_cap_minor",
+        "minimum_gift_minor", "starts_at", "ends_at", "time_zone", "kind", "target_minor", "remainder",
+        "matches_monthly_renewals", "status", "matched_minor", "created_at",
+    },  # fmt: skip
     "donations.stripeevent": {
         "id", "stripe_id", "type", "api_version", "livemode", "status", "attempts", "payment_id",
         "received_at", "processed_at",
@@ -591,6 +603,7 @@ def _rows(holdings):
         "donations.gift": Gift.objects.filter(pk__in=gift_ids),
         "donations.recurringgift": holdings.monthly,
         "donations.giftmove": GiftMove.objects.filter(pk__in=move_ids),
+        "campaigns.match": donor.matches.all(),
         "donations.stripeevent": events,
         "donors.email": Email.objects.filter(
             Q(donor=donor) | Q(gift_id__in=gift_ids) | _text_contains_any("to", holdings.emails)

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from campaigns.models import Match
 from donations.models import Gift
 from donations.money import format_money, format_signed_money, iso_currencies, parse_major_amount, to_major
 from ledger import figures, services
@@ -182,6 +183,13 @@ class OfflineGiftForm(LedgerChangeForm):
     received_on = forms.DateField(
         label="date received", initial=timezone.localdate, help_text="The day the money arrived."
     )
+    settles_match = forms.ModelChoiceField(
+        queryset=Match.objects.select_related("sponsor"),
+        required=False,
+        label="settles a match",
+        help_text="The sponsor paying what its match pledged to this project: the pledge is marked "
+        "paid by as much, so the money counts once. Only when recording a new gift.",
+    )
 
     class Meta:
         model = OfflineGift
@@ -209,6 +217,16 @@ class OfflineGiftForm(LedgerChangeForm):
         if self.instance.pk and not self.errors:
             old = Gift.objects.get(pk=self.instance.pk)
             self.check_available(services.offline_gift_changes(old, self.instance))
+        match = cleaned.get("settles_match")
+        if match is not None:
+            if self.instance.pk:
+                self.add_error(
+                    "settles_match", "Choose the match when recording the gift, not when correcting it."
+                )
+            elif cleaned.get("currency") and cleaned["currency"] != match.currency:
+                self.add_error("settles_match", f"The match is in {match.currency.upper()}.")
+            elif cleaned.get("project") and not match.projects.filter(pk=cleaned["project"].pk).exists():
+                self.add_error("settles_match", "The match does not cover this project.")
         return cleaned
 
 
@@ -226,7 +244,7 @@ class OfflineGiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     date_hierarchy = "paid_at"
     fields = [
         "project", "fundraiser", "source", "amount", "currency", "received_on", "donor", "donor_name",
-        "note", "reason", "confirm_overspend",
+        "note", "settles_match", "reason", "confirm_overspend",
     ]  # fmt: skip
     csv_filename = "offline-gifts.csv"
     actions = ["void"]
@@ -250,7 +268,12 @@ class OfflineGiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.source = form.cleaned_data["source"]
         if not change:
-            services.record_offline_gift(obj, by=request.user, fundraiser=obj.fundraiser)
+            services.record_offline_gift(
+                obj,
+                by=request.user,
+                fundraiser=obj.fundraiser,
+                settles_match=form.cleaned_data.get("settles_match"),
+            )
             return
         try:
             services.correct_offline_gift(

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "donors",
     "ledger",
     "fundraisers",
+    "campaigns",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from campaigns import demo as match_demo
 from charity.demo import seed_pages, seed_people
 from donations.models import AmountMeaning, Gift, Project, ProjectMilestone
 from fundraisers.models import Fundraiser, Supporter
@@ -61,7 +62,19 @@ class Command(BaseCommand):
                 self.verified_figure(spec)
             for spec in FUNDRAISERS:
                 self.fundraiser(spec, projects)
+            self.giving_tuesday(projects)
         self.stdout.write(self.summary())
+
+    def giving_tuesday(self, projects):
+        """A finished match: its gifts are recorded while it is active, so it matches them."""
+        match, created = match_demo.seed_match(projects)
+        (self.created if created else self.found)["match"] += 1
+        for row in match_demo.GIFTS:
+            self.gift(row, projects)
+        if match_demo.finish_match(match, projects):
+            self.created["offline gift"] += 1
+        else:
+            self.found["offline gift"] += 1
 
     def project(self, spec):
         fields = {
@@ -260,4 +273,5 @@ KINDS = (
     ("use of funds", "uses of funds"),
     ("figure", "figures"),
     ("fundraiser", "fundraisers"),
+    ("match", "matches"),
 )
