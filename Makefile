@@ -25,7 +25,7 @@ run: install
 # The background worker, for TASKS_BACKEND=database (production's default). `make run`
 # needs none: with DEBUG, tasks run in the web process right after each commit.
 worker: install
-	$(DEV) TASKS_BACKEND=database $(BIN)/python manage.py db_worker
+	$(DEV) TASKS_BACKEND=database $(BIN)/python manage.py run_worker
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -954,6 +954,9 @@ def measure_spike(port, server_pid, seed, pages, rng, measure_pair):
         cursor.execute("SELECT slug, currency FROM donations_project WHERE id = %s", [probe_id])
         slug, currency = cursor.fetchone()
     conn.close()
+    # bench/seed.py left a match running over every active project (seed_spike_match): each
+    # gift of the spike also takes the match's row lock, as on a real Giving Tuesday.
+    log(f"spike: match #{seed['spike_match_id']} active, {spike_match_state(seed['spike_match_id'])}")
     stream = GiftStream(port, events)
     probe = GiftProbe(port, probe_events, f"/projects/{slug}/", probe_id, currency)
     get(port, probe.path)
@@ -985,6 +988,18 @@ def measure_spike(port, server_pid, seed, pages, rng, measure_pair):
 
         results[path] = {"name": name, **measure_pair(pair)}
     return {"pages": results, "stream": stream.summary(), "probe": probe.summary()}
+
+
+def spike_match_state(match_id):
+    """The spike's match, as its balance stands: what it has matched so far, and of what cap."""
+    conn = psycopg2.connect(PG_BENCH_DSN)
+    with conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, matched_minor, cap_minor FROM campaigns_match WHERE id = %s", [match_id]
+        )
+        status, matched, cap = cursor.fetchone()
+    conn.close()
+    return {"status": status, "matched_minor": matched, "cap_minor": cap}
 
 
 def spike_gifts_in_db(sessions):
@@ -1271,6 +1286,7 @@ def main():  # noqa: C901
 
         spike = measure_spike(port, server.process.pid, seed, public_pages, rng, measure_pair)
         spike["db"] = spike_gifts_in_db(spike["stream"].pop("sessions"))
+        spike["match"] = spike_match_state(seed["spike_match_id"])
         log(f"spike: stream {spike['stream']}, probe delays {spike['probe']['delays']}, db {spike['db']}")
 
         weights = {path: page_weight(port, path) for _, path in public_pages}

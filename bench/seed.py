@@ -30,7 +30,8 @@ from django.utils import timezone  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from donations.models import Gift, Project, RecurringGift  # noqa: E402
+from campaigns.models import Match  # noqa: E402
+from donations.models import Donor, Gift, Project, RecurringGift  # noqa: E402
 from ledger.models import Entry  # noqa: E402
 from podari.markdown import render_markdown  # noqa: E402
 from stories.models import Story  # noqa: E402
@@ -386,6 +387,29 @@ def seed_monthly_gifts(projects):
     return [[m.stripe_subscription_id, m.amount_minor, m.currency, str(m.public_id)] for m in monthly]
 
 
+def seed_spike_match(projects, now=None):
+    """A 1:1 match over every project that takes gifts, running through the benchmark, with
+    a cap no spike reaches: every gift of the giving spike is matched, so the spike
+    measures payments that also take the match's row lock. Returns the match's id."""
+    now = now or timezone.now()
+    sponsor, _ = Donor.objects.get_or_create(
+        email="bench-sponsor@example.com", defaults={"name": "Bench Sponsor"}
+    )
+    match = Match.objects.create(
+        name="Benchmark giving spike",
+        sponsor=sponsor,
+        sponsor_public_name="the Bench Sponsor",
+        ratio=1,
+        cap_minor=1_000_000_000,
+        currency="usd",
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=7),
+        time_zone="America/New_York",
+    )
+    match.projects.set([p for p in projects if p.status != Project.Status.CLOSED and p.currency == "usd"])
+    return match.pk
+
+
 def main():
     if connection.vendor != "postgresql":
         sys.exit("The benchmark database must be PostgreSQL (DATABASE_URL).")
@@ -397,6 +421,7 @@ def main():
     entries = copy_into(Entry, entry_rows())
     # COPY bypasses ledger.services, which keeps the stored sums; a bulk load recounts them once.
     Project.objects.recount_totals()
+    spike_match_id = seed_spike_match(projects)
     with connection.cursor() as cursor:
         # What autovacuum would have done by the time a table has this many rows; the
         # visibility map lets the totals be index-only scans.
@@ -422,6 +447,7 @@ def main():
         "story_slug": story.slug,
         "general_fund_id": Project.general_fund().pk,
         "active_project_ids": list(Project.objects.accepting_gifts().values_list("pk", flat=True)),
+        "spike_match_id": spike_match_id,
         "seconds": round(time.monotonic() - started, 1),
     }
     print(json.dumps(summary))

@@ -1,11 +1,21 @@
 from django.contrib import admin
 
-from charity.models import Charity, Page, PageDocument
+from charity.models import Charity, FinancialReport, Page, PageDocument, Person
 
 
 @admin.register(Charity)
 class CharityAdmin(admin.ModelAdmin):
-    fields = ["legal_name", "ein", "address", "contact_email", "tax_status"]
+    fieldsets = [
+        (None, {"fields": ["legal_name", "ein", "address", "contact_email", "tax_status"]}),
+        ("About page", {"fields": ["founded_year", "state_of_incorporation", "money_path"]}),
+    ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        from markdownx.widgets import AdminMarkdownxWidget
+
+        if db_field.name == "money_path":
+            kwargs["widget"] = AdminMarkdownxWidget
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request):
         return not Charity.objects.exists()
@@ -41,3 +51,18 @@ class PageAdmin(admin.ModelAdmin):
         if db_field.name == "body":
             kwargs["widget"] = AdminMarkdownxWidget
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "group", "position"]
+    list_editable = ["position"]
+    list_filter = ["group"]
+    fields = ["name", "role", "group", "bio", "position"]
+
+
+@admin.register(FinancialReport)
+class FinancialReportAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "year", "kind", "published_at"]
+    list_filter = ["kind"]
+    fields = ["kind", "year", "file"]

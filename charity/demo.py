@@ -1,6 +1,6 @@
 """Demo pages for `seed_demo`, written from the seed facts; placeholders are marked as such."""
 
-from charity.models import Page
+from charity.models import Page, Person
 
 PAGES = [
     {
@@ -97,5 +97,29 @@ def seed_pages():
     for spec in PAGES:
         fields = {key: value for key, value in spec.items() if key != "slug"}
         _, was_created = Page.objects.get_or_create(slug=spec["slug"], defaults=fields)
+        created += was_created
+    return created
+
+
+# Demo people: invented names, marked as demo, so no one mistakes them for the real board.
+PEOPLE = [
+    {"name": "Anna Example (demo)", "role": "Board chair", "group": Person.Group.BOARD, "position": 1},
+    {"name": "Boris Sample (demo)", "role": "Treasurer", "group": Person.Group.BOARD, "position": 2},
+    {"name": "Clara Placeholder (demo)", "role": "Secretary", "group": Person.Group.BOARD, "position": 3},
+    {"name": "Dmitri Demo (demo)", "role": "Executive director", "group": Person.Group.STAFF, "position": 1},
+    {
+        "name": "Elena Example (demo)",
+        "role": "Grants and compliance",
+        "group": Person.Group.STAFF,
+        "position": 2,
+    },
+]
+
+
+def seed_people():
+    """Create the demo people that do not exist yet; returns how many were created."""
+    created = 0
+    for spec in PEOPLE:
+        _, was_created = Person.objects.get_or_create(name=spec["name"], defaults=spec)
         created += was_created
     return created

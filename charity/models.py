@@ -37,6 +37,29 @@ class Charity(models.Model):
         help_text="Shown on the donate page, in the footer and on receipts (which add that no goods "
         "or services were given in exchange).",
     )
+    founded_year = models.PositiveSmallIntegerField(
+        "year founded", null=True, blank=True, help_text="Shown on the About page. Empty: not shown."
+    )
+    state_of_incorporation = models.CharField(
+        max_length=60,
+        default=f"New York {PLACEHOLDER}",
+        help_text="The US state the charity is incorporated in.",
+    )
+    money_path = MarkdownxField(
+        "how money reaches the work in Russia",
+        validators=[validate_markdown],
+        default=(
+            "*Demo text: replace it with the charity's own.*\n\n"
+            "Podari.Life makes grants to its partner charity in Russia, Podari Zhizn, for projects the "
+            "board has approved; the partner pays the hospitals and suppliers and reports back on "
+            "every grant. Grants are made in line with US sanctions law: we screen every recipient "
+            "against the lists of the Treasury's Office of Foreign Assets Control (OFAC) and fund "
+            "only humanitarian medical care, which those rules allow."
+        ),
+        help_text="Markdown, shown on the About page: grants to the partner charity, and how they "
+        "comply with US sanctions law (OFAC).",
+    )
+    money_path_html = models.TextField(editable=False, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -47,7 +70,26 @@ class Charity(models.Model):
 
     def save(self, *args, **kwargs):
         self.pk = 1  # one row, whatever the admin posts
+        self.money_path_html = render_markdown(self.money_path)
         super().save(*args, **kwargs)
+
+    # The IRS's Tax Exempt Organization Search, where anyone can check a charity's status.
+    IRS_SEARCH_URL = "https://apps.irs.gov/app/eos/"
+
+    @property
+    def irs_search_url(self):
+        return self.IRS_SEARCH_URL
+
+    def placeholders(self):
+        """The facts still at their placeholder values: what receipts must not go out with."""
+        found = []
+        if PLACEHOLDER in self.legal_name:
+            found.append("legal name")
+        if PLACEHOLDER in self.address:
+            found.append("address")
+        if self.ein == "00-0000000":
+            found.append("EIN")
+        return found
 
     def clean(self):
         digits = "".join(ch for ch in self.ein if ch.isdigit())
@@ -57,7 +99,7 @@ class Charity(models.Model):
 
     @property
     def is_placeholder(self):
-        return PLACEHOLDER in self.legal_name or PLACEHOLDER in self.address or self.ein == "00-0000000"
+        return bool(self.placeholders())
 
     @classmethod
     def load(cls):
@@ -98,8 +140,26 @@ class Page(models.Model):
         return reverse("charity:page", args=[self.slug])
 
 
+MAX_PDF_BYTES = 20 * 1024 * 1024
+PDF_CONTENT_TYPES = ("application/pdf", "application/x-pdf")
+
+
 def validate_pdf(upload):
-    if upload.size > 20 * 1024 * 1024:
+    """A PDF by name, by the type the browser sent, by size and by its first bytes.
+
+    The name and type are what the uploader claims; the `%PDF-` magic is what the file is.
+    A file already stored (a form saved again without a new upload) has no type to check.
+    """
+    if not upload.name.lower().endswith(".pdf"):
+        raise ValidationError("Upload a file ending in .pdf.")
+    # A new upload is the FieldFile's own file until saved; a stored one has no type.
+    sent = upload.file if not getattr(upload, "_committed", True) else upload
+    content_type = getattr(sent, "content_type", None)
+    if content_type is not None and content_type.split(";")[0].strip().lower() not in PDF_CONTENT_TYPES:
+        raise ValidationError(
+            "Upload a PDF file (this one was sent as %(type)s).", params={"type": content_type}
+        )
+    if upload.size > MAX_PDF_BYTES:
         raise ValidationError("A report can be at most 20 MB.")
     upload.seek(0)
     if upload.read(5) != b"%PDF-":
@@ -127,6 +187,56 @@ class PageDocument(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Person(models.Model):
+    """Someone on the board or staff, listed on the About page."""
+
+    class Group(models.TextChoices):
+        BOARD = "board", "Board of directors"
+        STAFF = "staff", "Staff"
+
+    name = models.CharField(max_length=120)
+    role = models.CharField(max_length=120, help_text="e.g. 'Board chair', 'Executive director'.")
+    group = models.CharField(max_length=10, choices=Group.choices, default=Group.BOARD)
+    bio = models.CharField(max_length=300, blank=True, help_text="One sentence, optional.")
+    position = models.PositiveIntegerField(default=0, help_text="Lower comes first.")
+
+    class Meta:
+        ordering = ["group", "position", "name"]
+        verbose_name_plural = "people"
+
+    def __str__(self):
+        return f"{self.name}, {self.role}"
+
+
+def report_path(instance, filename):
+    import secrets
+
+    # Never the uploader's file name, and always .pdf: the type was checked from the content.
+    return f"reports/{secrets.token_hex(12)}.pdf"
+
+
+class FinancialReport(models.Model):
+    """An annual report or a Form 990, listed on the Financial reports page."""
+
+    class Kind(models.TextChoices):
+        ANNUAL_REPORT = "annual_report", "Annual report"
+        FORM_990 = "form_990", "Form 990"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(help_text="The fiscal year it covers.")
+    file = models.FileField(
+        upload_to=report_path, validators=[validate_pdf], help_text="A PDF of at most 20 MB."
+    )
+    published_at = models.DateField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "kind"]
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="one_report_per_kind_and_year")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.year}"
 
 
 def footer_context():

@@ -191,8 +191,21 @@ class DonateForm(forms.Form):
     )
     dedication_shows_amount = forms.BooleanField(label="Tell them the amount of my gift", required=False)
 
+    # A gift made on a supporter's fundraiser page (its slug): the page's project is the
+    # gift's, and the donor chooses what the page's owner sees of it.
+    fundraiser = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
+    owner_sees = forms.ChoiceField(
+        label="What the page’s owner sees",
+        choices=Gift.OwnerSees.choices,
+        initial=Gift.OwnerSees.NAME_AND_AMOUNT,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="They never see your email address.",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fundraiser_page = self._fundraiser_page()
         # Milestones and amount meanings are read for the chosen project only, where the page
         # draws them (not at all when its markup comes from the cache).
         projects = list(Project.objects.accepting_gifts().order_by("-is_general_fund", "position", "title"))
@@ -252,6 +265,22 @@ class DonateForm(forms.Form):
         # Drawn for the form as it stands; the page's script keeps them in step as it changes.
         self.payment = self._payment_words()
         self.fields["cover_fee"].label = self.payment.fee_line
+
+    def _fundraiser_page(self):
+        """The page the gift is made on, if any; its project becomes the form's project."""
+        from fundraisers.models import Fundraiser
+
+        slug = (self.data.get("fundraiser") if self.is_bound else self.initial.get("fundraiser")) or ""
+        if not slug:
+            return None
+        page = Fundraiser.objects.select_related("project").filter(slug=slug[:80]).first()
+        if page is not None:
+            if self.is_bound:
+                self.data = self.data.copy()
+                self.data["project"] = page.project.slug
+            else:
+                self.initial["project"] = page.project.slug
+        return page
 
     def _payment_words(self):
         """What the donor pays as the form stands (as first drawn, or as sent back with a
@@ -384,6 +413,11 @@ class DonateForm(forms.Form):
                 cleaned["amount_minor"] = amount_minor
                 cleaned["currency"] = currency
 
+        if cleaned.get("fundraiser"):
+            if self.fundraiser_page is None:
+                self.add_error(None, "We could not find the fundraiser this gift was for.")
+            elif refusal := self.fundraiser_page.refusal():
+                self.add_error(None, refusal)
         if cleaned.get("wants_impact_emails") and not cleaned.get("donor_email"):
             self.add_error("donor_email", "Enter your email to get stories, or untick the box.")
         if cleaned.get("show_name_publicly") and not cleaned.get("donor_name", "").strip():
@@ -417,6 +451,10 @@ class DonateForm(forms.Form):
             dedication_shows_amount=bool(data["dedication"] and data["dedication_shows_amount"]),
             # Asked for, not given: anyone can type an address. Applied once the gift is paid.
             wants_impact_emails=data["wants_impact_emails"],
+            fundraiser=self.fundraiser_page,
+            owner_sees=(data.get("owner_sees") or Gift.OwnerSees.ANONYMOUS)
+            if self.fundraiser_page
+            else Gift.OwnerSees.ANONYMOUS,
         )
         if data.get("frequency") == Gift.Frequency.MONTHLY:
             RecurringGift.begin(gift)
@@ -441,6 +479,8 @@ class DonateForm(forms.Form):
             "frequency": gift.frequency,
             "cover_fee": bool(gift.fee_covered_minor),
             "wants_impact_emails": gift.wants_impact_emails,
+            "fundraiser": gift.fundraiser.slug if gift.fundraiser_id else "",
+            "owner_sees": gift.owner_sees,
         }
         if amount in presets:
             initial["amount_preset"] = amount

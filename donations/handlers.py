@@ -27,10 +27,12 @@ from ledger.services import Origin
 
 def _locked(queryset):
     """The one row of a lookup, locked; a gift is remembered as locked (save_changes)."""
-    found = unique_row(queryset.select_for_update())
-    if isinstance(found, Gift):
-        found.remember_locked_row()
-    return found
+    if queryset.model is Gift:
+        found = unique_row(queryset.locked_for_change())
+        if found is not None:
+            found.remember_locked_row()
+        return found
+    return unique_row(queryset.select_for_update())
 
 
 def _locked_gift_for_session(session):

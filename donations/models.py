@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from auditlog.context import auditlog_disabled, disable_auditlog
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -129,6 +129,12 @@ class ProjectQuerySet(models.QuerySet):
             output_field=models.IntegerField(),
         )
         return self.annotate(monthly_donors=count)
+
+    def with_match_flag(self):
+        """Annotate in_a_match: whether any match (campaigns.Match) covers the project, so
+        that a page of a project no match ever covered reads no match figures at all."""
+        through = Project.matches.through
+        return self.annotate(in_a_match=Exists(through.objects.filter(project_id=OuterRef("pk"))))
 
     def update(self, **kwargs):
         refuse_stored_sums(kwargs, PROJECT_STORED_SUMS)
@@ -408,6 +414,17 @@ class GiftQuerySet(models.QuerySet):
     def public_donors(self):
         return self.counted().filter(show_name_publicly=True).exclude(donor_name="")
 
+    def locked_for_change(self):
+        """Gifts locked to be changed by a handler, each with what a change needs of its
+        project (its title names the gift in the audit log; its currency): read in the
+        same query, and only the gift's row locked."""
+        gift_fields = [field.name for field in Gift._meta.concrete_fields]
+        return (
+            self.select_for_update(of=("self",))
+            .select_related("project")
+            .only(*gift_fields, "project__title", "project__currency")
+        )
+
     def update(self, **kwargs):
         refuse_stored_sums(kwargs, GIFT_STORED_SUMS)
         return super().update(**kwargs)
@@ -457,6 +474,11 @@ class Gift(models.Model):
         OPEN = "open", "Disputed: money held back"
         WON = "won", "Dispute won: money returned"
         LOST = "lost", "Dispute lost"
+
+    class OwnerSees(models.TextChoices):
+        NAME_AND_AMOUNT = "name_amount", "My name and the amount"
+        NAME = "name", "My name only"
+        ANONYMOUS = "anonymous", "Nothing: I give anonymously"
 
     PAID_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
     UNSETTLED_STATUSES = (Status.PENDING, Status.NOT_STARTED)
@@ -523,6 +545,20 @@ class Gift(models.Model):
     # The Stripe time of the newest refund information applied, so an older event
     # (a charge.refunded sent before a refund failed) never undoes a newer one.
     refunds_as_of = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    # A gift made on a supporter's fundraiser page: still one gift to `project`, counted
+    # once there; the page's figures are sums of its gifts' entries (ledger.figures).
+    fundraiser = models.ForeignKey(
+        "fundraisers.Fundraiser", on_delete=models.PROTECT, null=True, blank=True, related_name="gifts"
+    )
+    owner_sees = models.CharField(
+        "the page's owner sees",
+        max_length=12,
+        choices=OwnerSees.choices,
+        default=OwnerSees.ANONYMOUS,
+        db_default=OwnerSees.ANONYMOUS,
+        help_text="What the donor let the fundraiser's owner see. Never their email.",
+    )
 
     needs_review = models.BooleanField(
         default=False, help_text="Something about this gift needs a person to look."
@@ -695,13 +731,13 @@ def audit_update(old, new, fields):
     )
     if not changes:
         return
-    extra = {}
-    if isinstance(new, Gift) and not Gift._meta.get_field("project").is_cached(new):
+    project_field = Gift._meta.get_field("project")
+    if isinstance(new, Gift) and not project_field.is_cached(new):
         # The entry names the gift by its project (str(gift)), which needs only the title:
-        # not the whole project row a handler that locked the gift has not loaded.
-        title = Project.objects.filter(pk=new.project_id).values_list("title", flat=True).first()
-        extra["object_repr"] = f"Gift #{new.pk} to {title}"
-    LogEntry.objects.log_create(new, action=LogEntry.Action.UPDATE, changes=changes, **extra)
+        # not the whole project row (its texts and pictures) a handler that locked the gift
+        # has not loaded. Any other field of it is still read on demand.
+        project_field.set_cached_value(new, Project.objects.only("id", "title").get(pk=new.project_id))
+    LogEntry.objects.log_create(new, action=LogEntry.Action.UPDATE, changes=changes)
 
 
 def _share(amount, part, whole):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from donations import simulated_stripe, stripe_gateway, webhooks
 from donations.models import Gift, RecurringGift
 from donations.money import fee_to_cover, format_money
+from ledger import figures
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ def checkout_session_params(gift, *, success_url, cancel_url):
     }
     if gift.fee_covered_minor:
         metadata["fee_covered_minor"] = str(gift.fee_covered_minor)
+    if gift.fundraiser_id:
+        # Which supporter's page the gift was made on, for anyone reading the payment at Stripe.
+        metadata["fundraiser_id"] = str(gift.fundraiser_id)
     # The same amounts as the donate form's button and fee line, and, for a monthly gift, the
     # cadence on both lines: Stripe's total is then "$25.87 per month" as the form said.
     amount = format_money(gift.amount_minor, gift.currency)
@@ -409,9 +413,43 @@ def find_simulated_gift(session_id):
     return Gift.objects.select_related("project").filter(stripe_checkout_session_id=session_id).first()
 
 
-# A monthly donor's own changes, from their giving page: the amount, a pause, a cancellation.
-# Each asks Stripe (or the simulated Stripe) to make it; the record changes only when the
-# subscription's webhook arrives, as for a change made in Stripe's own portal.
+# Staff acting for a donor who phoned (the donor's profile in the admin, donors/admin.py).
+
+
+class CannotRefund(Exception):
+    """The gift has nothing Stripe could refund; the message says why, for staff."""
+
+
+def refund_gift(gift, *, by):
+    """Ask Stripe to refund what is left of a paid online gift; returns Stripe's refund.
+
+    Nothing changes here: the gift's status and the ledger change when Stripe's
+    `charge.refunded` webhook arrives, so a refund counts once whoever made it."""
+    if gift.status not in (Gift.Status.SUCCEEDED, Gift.Status.PARTIALLY_REFUNDED):
+        raise CannotRefund(f"Gift #{gift.pk} is {gift.get_status_display().lower()}: nothing to refund.")
+    if not gift.stripe_payment_intent_id or gift.stripe_payment_intent_id.startswith("pi_simulated_"):
+        raise CannotRefund(f"Gift #{gift.pk} has no Stripe payment to refund (simulated or offline).")
+    refunded_so_far = figures.gift_money(gift).refunded_minor
+    return stripe_gateway.create_refund(
+        gift.stripe_payment_intent_id,
+        # The same request twice (a double click, a retry) makes one refund at Stripe.
+        idempotency_key=f"podari-refund-{gift.public_id}-{refunded_so_far}",
+        metadata={"gift_public_id": str(gift.public_id), "refunded_by": by.get_username()},
+    )
+
+
+def cancel_monthly_gift(recurring, *, comment):
+    """Cancel a monthly gift at Stripe (the simulated Stripe in simulated checkout). Its
+    status changes when `customer.subscription.deleted` arrives. Raises StripeUnavailable."""
+    if settings.SIMULATED_CHECKOUT and (recurring.stripe_subscription_id or "").startswith("sub_simulated_"):
+        cancel_simulated_subscription(recurring, reason="cancellation_requested", comment=comment)
+        return "canceled"
+    return stripe_gateway.cancel_subscription(recurring.stripe_subscription_id, comment=comment)
+
+
+# A monthly donor's own changes, from their giving page: the amount and a pause (a cancellation
+# is cancel_monthly_gift above). Each asks Stripe (or the simulated Stripe) to make it; the
+# record changes only when the subscription's webhook arrives, as for a change in Stripe's portal.
 
 PAUSE_MONTHS = (1, 2, 3)
 
@@ -468,15 +506,6 @@ def resume_monthly_gift(recurring):
         _send_simulated_update(recurring, resumes_at=None)
         return
     stripe_gateway.resume_subscription(recurring.stripe_subscription_id)
-
-
-def cancel_monthly_gift(recurring, *, reason=""):
-    """Stop a monthly gift at once; `reason` (the donor's words, optional) goes to Stripe."""
-    comment = f"Cancelled by the donor on the site. {reason}".strip()
-    if settings.SIMULATED_CHECKOUT:
-        cancel_simulated_subscription(recurring, comment=comment)
-        return
-    stripe_gateway.cancel_subscription(recurring.stripe_subscription_id, comment=comment)
 
 
 # For _send_simulated_update: a change that leaves any pause as it is (None ends a pause).

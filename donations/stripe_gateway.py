@@ -170,6 +170,21 @@ def resume_subscription(subscription_id):
     return _update_subscription(subscription_id, {"pause_collection": ""})
 
 
+def create_refund(payment_intent_id, *, idempotency_key, metadata=None):
+    """Refund what is left of a payment (Stripe refunds the rest when no amount is given).
+
+    Returns {"id", "status", "amount", "currency"}. The ledger changes only when Stripe's
+    `charge.refunded` event arrives, as for a refund made in Stripe's dashboard."""
+    params = {"payment_intent": payment_intent_id, "reason": "requested_by_customer"}
+    if metadata:
+        params["metadata"] = metadata
+    try:
+        refund = _client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return {"id": refund.id, "status": refund.status, "amount": refund.amount, "currency": refund.currency}
+
+
 def delete_customer(customer_id):
     """Delete a Stripe customer: its name, email, address and cards go from Stripe, and any
     subscription it still had is cancelled. Returns True when deleted, or already gone."""

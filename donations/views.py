@@ -18,6 +18,7 @@ from django.views.generic import ListView
 from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
 from donations.models import Gift, Project, RecurringGift
+from ledger import figures
 from ledger.figures import ProjectLedger
 from podari import content_cache
 from podari.ratelimit import client_ip, over_limit
@@ -78,7 +79,7 @@ def donor_wall(project):
 
 
 def project_detail(request, slug):
-    project = get_object_or_404(Project.objects.with_monthly_donor_count(), slug=slug)
+    project = get_object_or_404(Project.objects.with_monthly_donor_count().with_match_flag(), slug=slug)
     # Everything below the page's head is read (even built) only when the template
     # draws it, which it does not when the fragment is in the cache. One query for the
     # story cards (the newest 12) and the ledger's timeline (the newest TIMELINE_STORIES:
@@ -118,6 +119,10 @@ def _donate(request):
     if not services.giving_is_configured():
         return render(request, "donations/not_configured.html", status=503)
 
+    refused = _fundraiser_refusal(request)
+    if refused is not None:
+        return refused
+
     if request.method == "POST":
         if _too_many_attempts(request):
             response = render(request, "donations/rate_limited.html", status=429)
@@ -137,9 +142,13 @@ def _donate(request):
                     status=503,
                 )
             return HttpResponseRedirect(checkout_url, status=303)
-        return render(
-            request, "donations/donate.html", {"form": form, "form_errors": form.errors, "personal": True}
-        )
+        context = {
+            "form": form,
+            "form_errors": form.errors,
+            "personal": True,
+            "on_fundraiser": form.fundraiser_page is not None,
+        }
+        return render(request, "donations/donate.html", context)
 
     initial = {}
     resume = request.GET.get("resume", "")
@@ -151,6 +160,9 @@ def _donate(request):
         project_slug = request.GET.get("project")
         if project_slug:
             initial["project"] = project_slug
+        # A supporter's page "Give" button links here with its slug.
+        if request.GET.get("fundraiser"):
+            initial["fundraiser"] = request.GET["fundraiser"][:80]
         # "Make it monthly" on the thank-you page links here with frequency=monthly.
         if request.GET.get("frequency") in Gift.Frequency.values:
             initial["frequency"] = request.GET["frequency"]
@@ -165,12 +177,34 @@ def _donate(request):
         "noindex": bool(resume),
         # Back from checkout without paying: say so, and that the details are kept.
         "returned_unpaid": gift is not None and not gift.is_paid,
-        # ... nor markup for anybody else: it is never kept in the cache.
-        "personal": gift is not None or "amount_minor" in initial,
+        # ... nor markup for anybody else: it is never kept in the cache (nor is a form for
+        # one fundraiser page, which names the page and hides the list of projects, nor one
+        # filled in with an amount by "Give monthly again").
+        "personal": gift is not None or bool(initial.get("fundraiser")) or "amount_minor" in initial,
+        "on_fundraiser": bool(initial.get("fundraiser")),
         "variant": SimpleLazyObject(lambda: _donate_form_variant(request, initial)),
     }
     response = render(request, "donations/donate.html", context)
     return personal(response) if context["personal"] else response
+
+
+def _fundraiser_refusal(request):
+    """The page saying why a fundraiser takes no gift now (waiting for approval, paused,
+    removed or ended), offering its project instead; None when it takes gifts or none was named."""
+    from fundraisers.models import Fundraiser
+
+    slug = (request.POST if request.method == "POST" else request.GET).get("fundraiser", "")[:80]
+    if not slug:
+        return None
+    page = Fundraiser.objects.select_related("project").filter(slug=slug).first()
+    if page is None:
+        raise Http404("No such fundraiser")
+    refusal = page.refusal()
+    if not refusal:
+        return None
+    context = {"fundraiser": page, "refusal": refusal, "project": page.project}
+    # 409: the request is fine, the page's state refuses it; never indexed, never cached.
+    return personal(render(request, "fundraisers/not_taking_gifts.html", context, status=409))
 
 
 def _donate_form_variant(request, initial):
@@ -251,6 +285,7 @@ def thanks(request):
         )
         if not gives_monthly:
             context["monthly_url"] = f"{project.get_donate_url()}&frequency=monthly"
+        context["matches"] = figures.matches_of(gift)
     return render(request, "donations/thanks.html", context)
 
 

@@ -63,6 +63,8 @@ def receipt_context(gift):
         "project": gift.project.title,
         "method": payment_method(gift),
         "monthly": bool(gift.recurring_gift_id),
+        # The sponsor's gift, named apart: the donor deducts only their own.
+        "matches": figures.matches_of(gift),
         "charity": charity(),
     }
 
@@ -117,7 +119,14 @@ def statement_context(donor, year):
         }
         for gift in gifts
     ]
-    return {"year": year, "donor": donor, "rows": rows, "totals": totals, "charity": charity()}
+    return {
+        "year": year,
+        "donor": donor,
+        "rows": rows,
+        "totals": totals,
+        "matches": figures.sponsor_matches(donor, year),
+        "charity": charity(),
+    }
 
 
 def _impact(email):

@@ -98,11 +98,16 @@ def announce_due():
     return {pk: announce(pk) for pk in due}
 
 
+def _when(moment):
+    return timezone.localtime(moment).strftime("%b %d, %Y at %H:%M")
+
+
 def summary(story):
-    """What the story admin tells staff about the story's emails."""
+    """What the story admin tells staff about the story's emails, before and after."""
     if story.pk is None:
         return "Save the story with its projects to see how many donors it will be emailed to."
-    if StoryAnnouncement.objects.filter(story=story).exists():
+    announcement = StoryAnnouncement.objects.filter(story=story).first()
+    if announcement is not None:
         counts = dict(
             Email.objects.for_story(story)
             .values_list("status")
@@ -110,7 +115,7 @@ def summary(story):
             .values_list("status", "n")
         )
         sent = counts.pop(Email.Status.SENT, 0)
-        text = f"Emailed to {sent} donor{'' if sent == 1 else 's'}."
+        text = f"Emailed to {sent} donor{'' if sent == 1 else 's'} on {_when(announcement.announced_at)}."
         waiting = sum(n for status, n in counts.items() if status != Email.Status.FAILED)
         if waiting:
             text += f" {waiting} still being sent."
@@ -120,6 +125,8 @@ def summary(story):
     n = recipients(story).count()
     donors = f"{n} donor{'' if n == 1 else 's'}"
     if story.status == Story.Status.PUBLISHED and not story.is_public:
-        when = timezone.localtime(story.publish_at).strftime("%b %d, %Y %H:%M")
-        return f"Will be emailed to {donors} when it goes live ({when})."
+        return f"Will be emailed to {donors} when it goes live ({_when(story.publish_at)})."
+    if story.is_public:
+        # Live, and the worker's next sweep (IMPACT_EMAIL_SWEEP_SECONDS) has not run yet.
+        return f"Live now: will be emailed to {donors} within a few minutes."
     return f"Will be emailed to {donors} when it is published (donors who asked for news of its projects)."

@@ -89,6 +89,13 @@ PERSONAL_DATA = {
         "cancellation_reason": Held(BLANK),
     },
     "donations.giftmove": {"reason": _staff_record("staff's record of moving a gift")},
+    # A sponsor's match: the name it agreed to show stays only while the sponsor does.
+    "campaigns.match": {
+        "sponsor": Held(UNLINK, export=False, why_not_exported="the donor's own profile is exported"),
+        "sponsor_public_name": Held(
+            ANONYMOUS, export=False, why_not_exported="the name the sponsor gave us to show publicly"
+        ),
+    },
     "donations.stripeevent": {
         "payload": _staff_record("Stripe's record; Stripe answers for it"),
         "last_error": _staff_record("an error report"),
@@ -130,6 +137,9 @@ NOT_PERSONAL = {
         "stripe_payment_intent_id", "stripe_charge_id", "stripe_dispute_id", "stripe_invoice_id",
         "recurring_gift", "source", "fee_covered_minor", "charged_amount_minor", "charged_currency",
         "refunds_as_of", "needs_review", "created_at", "updated_at", "paid_at", "dedication_shows_amount",
+        # The fundraiser page the gift was made on, and what its owner may see: the page's
+        # owner reads the gift's name only as donor_name says, which erasure anonymises.
+        "fundraiser", "owner_sees",
     },  # fmt: skip
     "donations.recurringgift": {
         "id", "public_id", "project", "amount_minor", "currency", "fee_covered_minor", "status", "livemode",
@@ -138,6 +148,11 @@ NOT_PERSONAL = {
         "paused_until",
     },
     "donations.giftmove": {"id", "gift", "from_project", "to_project", "moved_by", "moved_at"},
+    "campaigns.match": {
+        "id", "name", "ratio", "cap_minor", "currency", "per_donor_cap_minor", "per_gift_cap_minor",
+        "minimum_gift_minor", "starts_at", "ends_at", "time_zone", "kind", "target_minor", "remainder",
+        "matches_monthly_renewals", "status", "matched_minor", "created_at",
+    },  # fmt: skip
     "donations.stripeevent": {
         "id", "stripe_id", "type", "api_version", "livemode", "status", "attempts", "payment_id",
         "received_at", "processed_at",
@@ -162,8 +177,15 @@ NOT_PERSONAL = {
     },
 }  # fmt: skip
 
-# Email fields that hold staff's or the charity's own addresses, never a donor's.
-NOT_DONOR_EMAIL_FIELDS = {"auth.user.email", "charity.charity.contact_email", "auditlog.logentry.actor_email"}
+# Email fields that hold staff's or the charity's own addresses, never a donor's. A
+# fundraiser page's supporter signs in with their address as a supporter, not as a donor
+# (a supporter who also gives is a Donor too, under that record).
+NOT_DONOR_EMAIL_FIELDS = {
+    "auth.user.email",
+    "charity.charity.contact_email",
+    "auditlog.logentry.actor_email",
+    "fundraisers.supporter.email",
+}
 
 # Keys of Stripe objects that hold the payer's details: emptied in stored events on erasure.
 STRIPE_PERSONAL_KEYS = {
@@ -587,6 +609,7 @@ def _rows(holdings):
         "donations.gift": Gift.objects.filter(pk__in=gift_ids),
         "donations.recurringgift": holdings.monthly,
         "donations.giftmove": GiftMove.objects.filter(pk__in=move_ids),
+        "campaigns.match": donor.matches.all(),
         "donations.stripeevent": events,
         "donors.email": Email.objects.filter(
             Q(donor=donor) | Q(gift_id__in=gift_ids) | _text_contains_any("to", holdings.emails)

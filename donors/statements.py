@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from donations.models import Donor
 from donors.impact import batched
@@ -11,8 +12,12 @@ from ledger import figures
 
 def donors_for_year(year):
     """Donors with at least one gift received in `year` (the site's time zone) that gave
-    anything, net: the donors a statement is due to (ledger.figures.statement)."""
-    return Donor.objects.filter(pk__in=figures.donors_who_gave(*figures.year_bounds(year)))
+    anything, net, and sponsors whose matches pledged in it: the donors a statement is due
+    to (ledger.figures.statement and sponsor_matches)."""
+    bounds = figures.year_bounds(year)
+    return Donor.objects.filter(
+        Q(pk__in=figures.donors_who_gave(*bounds)) | Q(pk__in=figures.sponsors_who_matched(*bounds))
+    )
 
 
 def email_key(year, donor_id):

@@ -1,8 +1,10 @@
 """Background tasks (django-tasks): run by `manage.py db_worker`, or at once with DEBUG."""
 
+from django.conf import settings
 from django_tasks import task
 
 from donors import impact, mailer
+from podari.periodic import periodic, schedule_next
 
 
 @task()
@@ -15,6 +17,21 @@ def send_emails(email_ids):
 def announce_story(story_id):
     """Email a story that has gone live to the donors who asked for such news."""
     return impact.announce(story_id)
+
+
+@periodic(settings.IMPACT_EMAIL_SWEEP_SECONDS)
+@task()
+def send_due_impact_emails():
+    """Email the stories that went live since the last run (scheduled ones whose time came).
+
+    Runs every IMPACT_EMAIL_SWEEP_SECONDS in the worker. Two runs at once email no one twice:
+    each story is announced once (its StoryAnnouncement row) and each email has a unique key.
+    """
+    try:
+        return {str(story_id): queued for story_id, queued in impact.announce_due().items()}
+    finally:
+        # Even after a failure, so that one bad story does not stop the schedule.
+        schedule_next(send_due_impact_emails, settings.IMPACT_EMAIL_SWEEP_SECONDS)
 
 
 @task()

@@ -482,7 +482,10 @@ def cancel_monthly_gift(request, donor, public_id):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.cancel_monthly_gift(recurring, reason=form.cleaned_data["reason"])
+            reason = form.cleaned_data["reason"]
+            services.cancel_monthly_gift(
+                recurring, comment=f"Cancelled by the donor on the site. {reason}".strip()
+            )
         except stripe_gateway.StripeUnavailable:
             logger.exception("Could not cancel monthly gift %s in Stripe", recurring.pk)
             messages.error(

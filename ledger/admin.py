@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from campaigns.models import Match
 from donations.models import Gift
 from donations.money import format_money, format_signed_money, iso_currencies, parse_major_amount, to_major
 from ledger import figures, services
@@ -182,11 +183,20 @@ class OfflineGiftForm(LedgerChangeForm):
     received_on = forms.DateField(
         label="date received", initial=timezone.localdate, help_text="The day the money arrived."
     )
+    settles_match = forms.ModelChoiceField(
+        queryset=Match.objects.select_related("sponsor"),
+        required=False,
+        label="settles a match",
+        help_text="The sponsor paying what its match pledged to this project: the pledge is marked "
+        "paid by as much, so the money counts once. Only when recording a new gift.",
+    )
 
     class Meta:
         model = OfflineGift
-        fields = ["project", "source", "currency", "donor", "donor_name", "note"]
+        fields = ["project", "fundraiser", "source", "currency", "donor", "donor_name", "note"]
         help_texts = {
+            "fundraiser": "Optional. A supporter's page of the same project this gift was given on: "
+            "it then counts on the page too.",
             "donor_name": "Optional. Shown publicly only if you tick it on the gift later; never by default.",
         }
 
@@ -198,12 +208,25 @@ class OfflineGiftForm(LedgerChangeForm):
 
     def clean(self):
         cleaned = super().clean()
+        page, project = cleaned.get("fundraiser"), cleaned.get("project")
+        if page is not None and project is not None and page.project_id != project.pk:
+            self.add_error("fundraiser", "Choose a page of the gift's project: its gifts go to that project.")
         if cleaned.get("received_on"):
             # Noon in the site's time zone: the gift falls in the month it was received.
             self.instance.paid_at = timezone.make_aware(datetime.combine(cleaned["received_on"], time(12)))
         if self.instance.pk and not self.errors:
             old = Gift.objects.get(pk=self.instance.pk)
             self.check_available(services.offline_gift_changes(old, self.instance))
+        match = cleaned.get("settles_match")
+        if match is not None:
+            if self.instance.pk:
+                self.add_error(
+                    "settles_match", "Choose the match when recording the gift, not when correcting it."
+                )
+            elif cleaned.get("currency") and cleaned["currency"] != match.currency:
+                self.add_error("settles_match", f"The match is in {match.currency.upper()}.")
+            elif cleaned.get("project") and not match.projects.filter(pk=cleaned["project"].pk).exists():
+                self.add_error("settles_match", "The match does not cover this project.")
         return cleaned
 
 
@@ -217,11 +240,11 @@ class OfflineGiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     list_filter = ["source", "status", "project", "currency"]
     search_fields = ["donor_name", "note"]
     list_select_related = ["project"]
-    raw_id_fields = ["donor"]
+    raw_id_fields = ["donor", "fundraiser"]
     date_hierarchy = "paid_at"
     fields = [
-        "project", "source", "amount", "currency", "received_on", "donor", "donor_name", "note",
-        "reason", "confirm_overspend",
+        "project", "fundraiser", "source", "amount", "currency", "received_on", "donor", "donor_name",
+        "note", "settles_match", "reason", "confirm_overspend",
     ]  # fmt: skip
     csv_filename = "offline-gifts.csv"
     actions = ["void"]
@@ -245,7 +268,12 @@ class OfflineGiftAdmin(DonorDataAdmin, GiftCsvExportMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.source = form.cleaned_data["source"]
         if not change:
-            services.record_offline_gift(obj, by=request.user)
+            services.record_offline_gift(
+                obj,
+                by=request.user,
+                fundraiser=obj.fundraiser,
+                settles_match=form.cleaned_data.get("settles_match"),
+            )
             return
         try:
             services.correct_offline_gift(
@@ -408,16 +436,8 @@ class FundUseAdmin(CsvExportMixin, admin.ModelAdmin):
 class EntryAdmin(admin.ModelAdmin):
     """Every movement of money, as recorded: read only (entries are never changed)."""
 
-    list_display = [
-        "occurred_at",
-        "kind",
-        "account",
-        "signed_amount",
-        "project",
-        "gift",
-        "fund_use",
-        "source",
-    ]
+    # The source is a filter, and a gift or a use of funds share one column: fits 1280 px.
+    list_display = ["occurred", "kind", "account", "signed_amount", "project_name", "gift_or_use"]
     list_filter = ["kind", "account", "source", "currency", "livemode", "project"]
     search_fields = ["key", "stripe_event_id", "stripe_object_id"]
     list_select_related = ["project", "gift", "gift__project", "fund_use"]
@@ -436,6 +456,20 @@ class EntryAdmin(admin.ModelAdmin):
     @admin.display(description="amount", ordering="amount_minor")
     def signed_amount(self, entry):
         return format_signed_money(entry.amount_minor, entry.currency)
+
+    @admin.display(description="when", ordering="occurred_at")
+    def occurred(self, entry):
+        return timezone.localtime(entry.occurred_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="project", ordering="project__title")
+    def project_name(self, entry):
+        return entry.project.tag_name
+
+    @admin.display(description="for")
+    def gift_or_use(self, entry):
+        return (
+            f"Gift #{entry.gift_id}" if entry.gift_id else (str(entry.fund_use) if entry.fund_use_id else "—")
+        )
 
 
 @admin.register(VerifiedFigure)

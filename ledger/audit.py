@@ -6,8 +6,10 @@ Each stored sum is a cache of entries, written in the same transaction as they a
 - a project's `raised_minor` and `gift_count`: its counted gifts in its own currency;
 - the ledger's monthly sums (`GiftMonth`): counted gifts by project, currency, month and
   whether they came offline;
-- a use of funds' amount: what its entries took, or nothing once voided.
-And each gift's accounts hold what they can: nothing below zero.
+- a use of funds' amount: what its entries took, or nothing once voided;
+- a match's balance (`Match.matched_minor`): its pledges less returns, within its cap.
+And each gift's accounts hold what they can: nothing below zero; nor can a match's
+unpaid pledge to a project (what a sponsor's settling payments take off it).
 
 `manage.py check_ledger` prints the differences; CI and `make bench` expect none.
 """
@@ -41,6 +43,7 @@ def differences():
     found += _project_totals()
     found += _months()
     found += _fund_uses()
+    found += _matches()
     return found
 
 
@@ -162,4 +165,34 @@ def _fund_uses():
         expected = 0 if use.voided_at else use.amount_minor
         if use.paid_minor != expected:
             found.append(Difference(f"Use of funds #{use.pk} ({use.purpose})", expected, use.paid_minor))
+    return found
+
+
+def _matches():
+    from campaigns.models import Match
+
+    found = []
+    pledged = {
+        match_id: total
+        for match_id, total in Entry.objects.matched().values_list("match_id").annotate(t=Sum("amount_minor"))
+    }
+    for match in Match.objects.values("pk", "name", "matched_minor", "cap_minor", "currency"):
+        expected = pledged.get(match["pk"], 0)
+        if match["matched_minor"] != expected:
+            found.append(
+                Difference(f"Match “{match['name']}”: matched so far", match["matched_minor"], expected)
+            )
+        if not 0 <= expected <= match["cap_minor"]:
+            found.append(Difference(f"Match “{match['name']}”: within its cap", match["cap_minor"], expected))
+    unpaid_below_zero = (
+        Entry.objects.filter(account=Entry.Account.MATCH)
+        .values("match_id", "project_id", "currency")
+        .annotate(unpaid=Sum("amount_minor"))
+        .filter(unpaid__lt=0)
+        .order_by("match_id", "project_id")
+    )
+    found += [
+        Difference(f"Match #{row['match_id']} on project #{row['project_id']}: unpaid pledge", "≥ 0", row)
+        for row in unpaid_below_zero
+    ]
     return found

@@ -26,11 +26,35 @@ from ledger.models import Entry, FundUse, GiftMonth
 
 @dataclass
 class CurrencyFigures:
-    """Raised, used and available in one currency (minor units)."""
+    """Raised, used and available in one currency (minor units); and, apart, what
+    sponsors' matches added.
+
+    `matched_minor` is what matches pledged for donors' gifts (net of returns);
+    `match_paid_minor` the part the sponsors have paid in, as offline gifts, which is
+    therefore in `raised_minor` too. So donors gave `raised - match_paid`, and the
+    project's money given or promised is `donors + matched`: each dollar once."""
 
     currency: str
     raised_minor: int = 0
     used_minor: int = 0
+    matched_minor: int = 0
+    match_paid_minor: int = 0
+
+    @property
+    def donors_minor(self):
+        return self.raised_minor - self.match_paid_minor
+
+    @property
+    def match_unpaid_minor(self):
+        return self.matched_minor - self.match_paid_minor
+
+    @property
+    def donors(self):
+        return format_money(self.donors_minor, self.currency)
+
+    @property
+    def matched(self):
+        return format_money(self.matched_minor, self.currency)
 
     @property
     def available_minor(self):
@@ -59,6 +83,12 @@ class CurrencyFigures:
             "raised_minor": self.raised_minor,
             "used_minor": self.used_minor,
             "available_minor": self.available_minor,
+            "donors": str(to_major(self.donors_minor, self.currency)),
+            "matched": str(to_major(self.matched_minor, self.currency)),
+            "match_paid": str(to_major(self.match_paid_minor, self.currency)),
+            "donors_minor": self.donors_minor,
+            "matched_minor": self.matched_minor,
+            "match_paid_minor": self.match_paid_minor,
         }
 
 
@@ -67,13 +97,29 @@ def _ordered(figures, first_currency=None):
     return sorted(figures.values(), key=lambda f: (f.currency != first_currency, f.currency))
 
 
-def _collect(raised_rows, used_rows, first_currency=None):
+def _collect(raised_rows, used_rows, first_currency=None, matched_rows=()):
     figures = {}
     for currency, total in raised_rows:
         figures.setdefault(currency, CurrencyFigures(currency)).raised_minor += total or 0
     for currency, total in used_rows:
         figures.setdefault(currency, CurrencyFigures(currency)).used_minor += total or 0
+    for currency, matched, paid in matched_rows:
+        figures.setdefault(currency, CurrencyFigures(currency)).matched_minor += matched or 0
+        figures[currency].match_paid_minor += paid or 0
     return _ordered(figures, first_currency)
+
+
+def _matched_sums(entries):
+    """Annotations of matched money over match entries: pledged (net of returns), and
+    paid in by the sponsors (their settling offline gifts)."""
+    return (
+        entries.filter(account=Entry.Account.MATCH)
+        .counting()
+        .annotate(
+            matched=Coalesce(Sum("amount_minor", filter=Q(kind__in=Entry.MATCH_BALANCE_KINDS)), 0),
+            paid=Coalesce(-Sum("amount_minor", filter=Q(kind=Entry.Kind.MATCH_SETTLED)), 0),
+        )
+    )
 
 
 @dataclass
@@ -81,7 +127,7 @@ class Line:
     """One line of a project's public ledger: a month's gifts, a use of funds, or a story."""
 
     # In this order within a day: money in, money out, then the story that reports it.
-    KINDS = ("gifts", "offline_gifts", "use_of_funds", "story")
+    KINDS = ("gifts", "offline_gifts", "match", "match_paid", "use_of_funds", "story")
 
     date: date
     kind: str
@@ -187,10 +233,26 @@ class ProjectLedger:
         return list(self._stories)
 
     @cached_property
+    def matches(self):
+        """Per match and currency: the sponsor, what it matched here and what it paid in."""
+        if getattr(self.project, "in_a_match", True) is False:
+            return []
+        per_match = Entry.objects.filter(project=self.project).values_list(
+            "match_id", "match__sponsor_public_name", "currency"
+        )
+        return list(
+            _matched_sums(per_match)
+            .annotate(last=Max("occurred_at"))
+            .order_by("match_id", "currency")
+            .values_list("match__sponsor_public_name", "currency", "matched", "paid", "last")
+        )
+
+    @cached_property
     def figures(self):
         raised = [(m.currency, m.net_minor) for m in self.months]
         used = [(u.currency, u.paid_minor) for u in self.uses]
-        return _collect(raised, used, self.project.currency)
+        matched = [(currency, matched, paid) for _, currency, matched, paid, _ in self.matches]
+        return _collect(raised, used, self.project.currency, matched)
 
     def figures_for(self, currency):
         return next((f for f in self.figures if f.currency == currency), CurrencyFigures(currency))
@@ -230,7 +292,27 @@ class ProjectLedger:
             )
             for u in self.uses
         ]
+        lines += self._match_lines()
         return sorted(lines, key=lambda e: e.sort_key)
+
+    def _match_lines(self):
+        """A line per match of what its sponsor pledged (named: a sponsor agrees to be),
+        and one taking off what it has paid in, which the offline gifts' lines hold
+        already: the lines add up to what donors gave plus what sponsors matched."""
+        lines = []
+        for sponsor, currency, matched, paid, last in self.matches:
+            day = timezone.localtime(last).date()
+            if matched:
+                lines.append(Line(
+                    date=day, kind="match", amount_minor=matched, currency=currency,
+                    description=f"Matched by {sponsor}: the sponsor's gift for donors' gifts, net of returns",
+                ))  # fmt: skip
+            if paid:
+                lines.append(Line(
+                    date=day, kind="match_paid", amount_minor=-paid, currency=currency,
+                    description=f"Paid in by {sponsor} for its match: already counted in offline gifts",
+                ))  # fmt: skip
+        return lines
 
     @staticmethod
     def _gift_line(offline, months):
@@ -343,7 +425,7 @@ def site_figures():
 
 
 def project_figures():
-    """{project id: [CurrencyFigures]} for every project with money (two queries)."""
+    """{project id: [CurrencyFigures]} for every project with money (three queries)."""
     by_project = {}
     for project_id, currency, total in (
         GiftMonth.objects.with_gifts()
@@ -351,12 +433,19 @@ def project_figures():
         .annotate(t=Sum("net_minor"))
         .order_by()
     ):
-        by_project.setdefault(project_id, ([], []))[0].append((currency, total))
+        by_project.setdefault(project_id, ([], [], []))[0].append((currency, total))
     for project_id, currency, total in (
         Entry.objects.used().values_list("project", "currency").annotate(t=-Sum("amount_minor")).order_by()
     ):
-        by_project.setdefault(project_id, ([], []))[1].append((currency, total))
-    return {pid: _collect(raised, used) for pid, (raised, used) in by_project.items()}
+        by_project.setdefault(project_id, ([], [], []))[1].append((currency, total))
+    for project_id, currency, matched, paid in _matched_sums(
+        Entry.objects.values_list("project", "currency").order_by()
+    ).values_list("project", "currency", "matched", "paid"):
+        by_project.setdefault(project_id, ([], [], []))[2].append((currency, matched, paid))
+    return {
+        pid: _collect(raised, used, matched_rows=matched)
+        for pid, (raised, used, matched) in by_project.items()
+    }
 
 
 def available(project, currency):
@@ -536,6 +625,47 @@ class GiftMoney:
     money_given = property(lambda self: self.money("given"))
 
 
+@dataclass(frozen=True)
+class GiftMatch:
+    """What a sponsor's match added to a donor's gift: the sponsor's money, never the
+    donor's (not in GiftMoney, not deductible by the donor)."""
+
+    sponsor: str
+    currency: str
+    matched_minor: int
+    # What the match's ratio asks for the gift; more than matched when the match had
+    # less left (or a cap per gift or donor applied): matched in part.
+    in_full_minor: int
+
+    @property
+    def matched(self):
+        return format_money(self.matched_minor, self.currency)
+
+    @property
+    def in_part(self):
+        return self.matched_minor < self.in_full_minor
+
+
+def matches_of(gift):
+    """The matches of a donor's gift, each with what it adds now (one query)."""
+    rows = (
+        Entry.objects.filter(matched_gift=gift, kind__in=Entry.MATCH_BALANCE_KINDS)
+        .values_list("match__sponsor_public_name", "match__ratio", "match__per_gift_cap_minor", "currency")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    )
+    return [
+        GiftMatch(
+            sponsor,
+            currency,
+            total,
+            min(gift.amount_minor * ratio, per_gift_cap or gift.amount_minor * ratio),
+        )
+        for sponsor, ratio, per_gift_cap, currency, total in rows
+        if total > 0
+    ]
+
+
 def _balances_by_gift(gift_ids):
     rows = (
         Entry.objects.filter(gift_id__in=gift_ids)
@@ -587,6 +717,62 @@ def totals_of(gifts):
     ]
 
 
+# A supporter's fundraiser page
+
+
+@dataclass(frozen=True)
+class FundraiserFigures:
+    """A page's raised (what its gifts keep on its project, after refunds, disputes and
+    moves) and how many of them count, in the project's currency."""
+
+    currency: str
+    goal_minor: int
+    raised_minor: int = 0
+    gift_count: int = 0
+
+    @property
+    def raised(self):
+        return format_money(self.raised_minor, self.currency)
+
+    @property
+    def goal(self):
+        return format_money(self.goal_minor, self.currency)
+
+    @property
+    def progress_percent(self):
+        """Whole percent of the page's goal, capped at 100 (as a project's)."""
+        return min(100, max(0, self.raised_minor) * 100 // self.goal_minor) if self.goal_minor else 0
+
+
+def fundraiser_figures(fundraiser):
+    """One page's figures from its gifts' entries on the project's account (one query,
+    however many gifts). Only entries on the page's own project count, so a gift moved to
+    another project leaves the page, as it leaves the project; test payments never count
+    on a live site, as in the project's total."""
+    counted = Q(gift__livemode__isnull=True) | Q(gift__livemode=settings.STRIPE_LIVEMODE)
+    row = (
+        Entry.objects.filter(
+            counted,
+            gift__fundraiser=fundraiser,
+            account=Entry.Account.PROJECT,
+            project_id=fundraiser.project_id,
+            currency=fundraiser.project.currency,
+        )
+        .order_by()
+        .aggregate(
+            raised=Coalesce(Sum("amount_minor"), 0),
+            # A gift counts while it keeps money on its project, as in Project.gift_count.
+            gifts=Count("gift", distinct=True, filter=Q(gift__net_minor__gt=0)),
+        )
+    )
+    return FundraiserFigures(
+        currency=fundraiser.project.currency,
+        goal_minor=fundraiser.goal_minor,
+        raised_minor=row["raised"],
+        gift_count=row["gifts"],
+    )
+
+
 def entries_total(entries):
     """What a set of one gift's entries moved, summed over every account (e.g. one
     refund, gift and covered fee together): what Stripe gave back or took."""
@@ -605,6 +791,16 @@ def donors_who_gave(start, end):
         .values("gift__donor")
     )
     return gave
+
+
+def sponsors_who_matched(start, end):
+    """Ids of sponsors whose matches pledged in [start, end) (a subquery)."""
+    return (
+        Entry.objects.matched()
+        .counting()
+        .filter(occurred_at__gte=start, occurred_at__lt=end, match__sponsor__isnull=False)
+        .values("match__sponsor")
+    )
 
 
 def year_bounds(year):
@@ -640,6 +836,27 @@ def statement(donor, year):
     for gift in rows:
         totals[gift.currency] = totals.get(gift.currency, 0) + gift.money.given_minor
     return rows, [format_money(total, currency) for currency, total in sorted(totals.items())]
+
+
+def sponsor_matches(donor, year):
+    """A sponsor's matches of `year` (by when they pledged, the site's time zone): what
+    each matched of donors' gifts, net of returns, and what the sponsor has paid in (its
+    settling gifts, which the statement lists as its own gifts). One query."""
+    start, end = year_bounds(year)
+    rows = _matched_sums(
+        Entry.objects.filter(match__sponsor=donor, occurred_at__gte=start, occurred_at__lt=end).values_list(
+            "match__name", "currency"
+        )
+    ).order_by("match__name", "currency")
+    return [
+        {
+            "match": name,
+            "matched": format_money(matched, currency),
+            "paid": format_money(paid, currency),
+            "unpaid": format_money(matched - paid, currency),
+        }
+        for name, currency, matched, paid in rows.values_list("match__name", "currency", "matched", "paid")
+    ]
 
 
 def refund_notice(gift, entries):

@@ -42,6 +42,10 @@ class EntryQuerySet(models.QuerySet):
         """What gifts brought their projects: the project account of gift entries."""
         return self.of_gifts().filter(account=Entry.Account.PROJECT)
 
+    def matched(self):
+        """What sponsors' matches pledged, net of returns (the match account, less settlements)."""
+        return self.filter(kind__in=Entry.MATCH_BALANCE_KINDS)
+
     def used(self):
         """Money paid out of projects (negative amounts; a voided use gives it back)."""
         return self.filter(kind__in=Entry.FUND_USE_KINDS)
@@ -73,11 +77,15 @@ class Entry(models.Model):
         OFFLINE_CORRECTION = "offline_correction", "Offline gift corrected"
         FUND_USE = "fund_use", "Use of funds"
         FUND_USE_CORRECTION = "fund_use_correction", "Use of funds corrected"
+        MATCH_PLEDGE = "match_pledge", "Matched by a sponsor"
+        MATCH_PLEDGE_RETURN = "match_pledge_return", "Match returned to the sponsor"
+        MATCH_SETTLED = "match_settled", "Match paid in by the sponsor"
 
     class Account(models.TextChoices):
         PROJECT = "project", "The project's money"
         FEE = "fee", "Fee the donor covered"
         HELD = "held", "Held by a dispute"
+        MATCH = "match", "Pledged by a match's sponsor"
 
     class Source(models.TextChoices):
         STRIPE = "stripe", "A Stripe event"
@@ -88,6 +96,8 @@ class Entry(models.Model):
     CHARGED_KINDS = (Kind.PAYMENT, Kind.COVERED_FEE, Kind.OFFLINE_GIFT, Kind.OFFLINE_CORRECTION)
     REFUND_KINDS = (Kind.REFUND, Kind.REFUND_REVERSAL)
     FUND_USE_KINDS = (Kind.FUND_USE, Kind.FUND_USE_CORRECTION)
+    # What a match has pledged, net of returns: its running balance (Match.matched_minor).
+    MATCH_BALANCE_KINDS = (Kind.MATCH_PLEDGE, Kind.MATCH_PLEDGE_RETURN)
 
     # What makes the entry one of a kind: a redelivered event, or a step applied twice,
     # finds its key taken and writes nothing (see ledger.services).
@@ -100,6 +110,15 @@ class Entry(models.Model):
     )
     fund_use = models.ForeignKey(
         "ledger.FundUse", on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    # A match's entries are the sponsor's money, not the donor's: they belong to the
+    # match, and name the gift that triggered them (or the sponsor's gift that paid them
+    # in) apart from `gift`, so that none of a donor's own sums can include them.
+    match = models.ForeignKey(
+        "campaigns.Match", on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    matched_gift = models.ForeignKey(
+        "donations.Gift", on_delete=models.PROTECT, null=True, blank=True, related_name="match_entries"
     )
     amount_minor = models.BigIntegerField("amount (minor units; negative takes away)")
     currency = models.CharField(max_length=3)
@@ -137,9 +156,10 @@ class Entry(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(gift__isnull=True, fund_use__isnull=False)
-                | Q(gift__isnull=False, fund_use__isnull=True),
-                name="entry_of_a_gift_or_a_use",
+                condition=Q(gift__isnull=True, fund_use__isnull=False, match__isnull=True)
+                | Q(gift__isnull=False, fund_use__isnull=True, match__isnull=True)
+                | Q(gift__isnull=True, fund_use__isnull=True, match__isnull=False),
+                name="entry_of_a_gift_a_use_or_a_match",
             ),
             models.CheckConstraint(condition=~Q(amount_minor=0), name="entry_moves_money"),
         ]

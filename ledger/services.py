@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from campaigns import services as matching
 from donations import signals
 from donations.models import Gift, GiftMove, Project, money_writes
 from donations.money import format_signed_money
@@ -260,6 +261,9 @@ def record_payment(gift, *, amount_minor, currency, fee_covered_minor, paid_at, 
             _post_gift(
                 gift, rows, origin, before=before, occurred_at=gift.paid_at, stripe_object_id=stripe_object_id
             )
+        # Here, when Stripe says the money arrived, never at checkout: an abandoned
+        # checkout must not hold a match's money.
+        matching.allocate(gift, origin)
         signals.gift_paid.send(sender=Gift, gift=gift)
         return True
 
@@ -310,6 +314,7 @@ def record_refund(gift, *, refunded_total, currency, charge_amount=None, as_of, 
             gift, rows, origin, before=before, occurred_at=_from_unix(as_of), stripe_object_id=charge_id,
             stated=stated,
         )  # fmt: skip
+        _follow_matches(gift, written, origin, _from_unix(as_of))
         if any(entry.amount_minor < 0 for entry in written):
             signals.gift_refunded.send(sender=Gift, gift=gift, entries=written)
         return written
@@ -361,9 +366,32 @@ def record_failed_refund(gift, *, refund_id, amount, currency, as_of, origin):
         before = _contribution(gift)
         gift.refunds_as_of = max(as_of, gift.refunds_as_of or as_of)
         gift.status = _settled_status(gift, refunded_gift - back_gift)
-        return _post_gift(
+        written = _post_gift(
             gift, rows, origin, before=before, occurred_at=_from_unix(as_of), stripe_object_id=refund_id
         )
+        _follow_matches(gift, written, origin, _from_unix(as_of))
+        return written
+
+
+def _donor_share_kept(gift):
+    """What of the gift's own amount (not the fee its donor covered) the donor still
+    gives: less the gift's share of refunds, and of a chargeback once it is lost (an
+    open dispute may still be won, so its held money still counts)."""
+    balances = _balances(gift)
+    refunded = -_sum(balances, Entry.REFUND_KINDS, Account.PROJECT) - _sum(
+        balances, Entry.REFUND_KINDS, Account.HELD
+    )
+    lost = 0
+    if gift.dispute_status == Gift.DisputeStatus.LOST:
+        lost = -_sum(balances, (Kind.DISPUTE_HOLD,), Account.PROJECT)
+    return max(gift.amount_minor - refunded - lost, 0)
+
+
+def _follow_matches(gift, written, origin, occurred_at):
+    """A match gives in proportion to what its donor gives: after the gift's money moved,
+    its matches follow (see campaigns.services.follow_gift)."""
+    if written and gift.amount_minor:
+        matching.follow_gift(gift, _donor_share_kept(gift), origin, occurred_at)
 
 
 # Disputes: the bank takes the money back while it decides.
@@ -437,7 +465,7 @@ def record_dispute_closed(gift, *, dispute_id, won, amount, currency, occurred_a
             _Row(kind, account, -held[account], gift.project_id, key=f"{dispute_id}:close:{account}")
             for account in accounts
         ]
-        return written + _post_gift(
+        written += _post_gift(
             gift,
             rows,
             origin,
@@ -445,6 +473,8 @@ def record_dispute_closed(gift, *, dispute_id, won, amount, currency, occurred_a
             occurred_at=occurred_at,
             stripe_object_id=dispute_id,
         )
+        _follow_matches(gift, written, origin, occurred_at)
+        return written
 
 
 # Staff: moves between projects, offline gifts, uses of funds
@@ -521,17 +551,31 @@ def fund_use_changes(old, new):
     return changes
 
 
-def record_offline_gift(gift, *, by, note=""):
+def record_offline_gift(gift, *, by, note="", fundraiser=None, settles_match=None):
     """A gift that did not come through Stripe (a bank transfer, a check, cash, an event's
     takings), received on gift.paid_at. Not tied to the Stripe key's mode: it counts on
-    any site. `gift` is new, with its project, amount, currency and source set."""
+    any site. `gift` is new, with its project, amount, currency and source set.
+
+    `fundraiser`, when given, attributes the gift to a supporter's page of the same
+    project (a check handed over at the birthday party): it then counts on the page too.
+
+    `settles_match`: the gift is a sponsor paying its match's pledge to the project; the
+    pledge is marked paid by as much, so the money counts once (docs/ledger.md)."""
+    if fundraiser is not None:
+        if fundraiser.project_id != gift.project_id:
+            raise ValueError("A gift on a fundraiser page goes to the page's project.")
+        gift.fundraiser = fundraiser
     with _atomic(), money_writes():
         gift.status = Gift.Status.SUCCEEDED
         gift.livemode = None
         gift.paid_at = gift.paid_at or timezone.now()
         gift.created_at = gift.paid_at
         rows = [_Row(Kind.OFFLINE_GIFT, Account.PROJECT, gift.amount_minor, gift.project_id)]
-        return _post_new_gift(gift, rows, Origin.staff(by, note))
+        origin = Origin.staff(by, note)
+        written = _post_new_gift(gift, rows, origin)
+        if settles_match is not None:
+            written += matching.settle(settles_match, gift, origin)
+        return written
 
 
 def correct_offline_gift(gift, *, by, reason="", allow_overspend=False):
@@ -564,6 +608,7 @@ def correct_offline_gift(gift, *, by, reason="", allow_overspend=False):
         gift.net_minor = given
         gift.save_changes()
         _move_stored_sums(before, _contribution(gift))
+        written += matching.follow_settling_gift(gift, origin)
         return written
 
 
@@ -581,7 +626,9 @@ def void_offline_gift(gift, *, by, reason, allow_overspend=False):
         gift.status = Gift.Status.VOID
         gift.flag(f"Voided: {reason}")
         gift.needs_review = False
-        return _post_gift(gift, rows, Origin.staff(by, reason), before=before, occurred_at=timezone.now())
+        origin = Origin.staff(by, reason)
+        written = _post_gift(gift, rows, origin, before=before, occurred_at=timezone.now())
+        return written + matching.follow_settling_gift(gift, origin)
 
 
 def _use_rows(project_id, amount_minor, kind, part):

@@ -1,11 +1,20 @@
-"""Background tasks of the ledger (django-tasks): run by `manage.py db_worker`.
+"""Background tasks of the ledger (django-tasks): run by `manage.py run_worker`.
 
-The project has no scheduler of its own: cron or the host's scheduler runs
-`manage.py reconcile_stripe` (see the README), or enqueues this task."""
+Cron or the host's scheduler runs the full `manage.py reconcile_stripe` (see the README),
+or enqueues `reconcile_stripe`; the worker itself sweeps abandoned checkouts."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django_tasks import task
 
 from ledger import reconciliation
+from podari.periodic import periodic, schedule_next
+
+# Stripe expires an unpaid Checkout Session 24 hours after it was made; an hour more lets
+# its own `checkout.session.expired` event arrive first.
+ABANDONED_CHECKOUT_AFTER = timedelta(hours=25)
+SWEEP_SECONDS = 3600
 
 
 @task()
@@ -17,3 +26,26 @@ def reconcile_stripe(repair=False, steps=None):
     )
     run = reconciliation.reconcile(options)
     return {"run": run.pk, "status": run.status, "differences": run.summary.get("differences", 0)}
+
+
+@periodic(SWEEP_SECONDS)
+@task()
+def sweep_abandoned_checkouts():
+    """Gifts still pending after Stripe expired their checkout: asks Stripe about each and
+    marks the expired ones abandoned (or records a payment whose webhook was lost)."""
+    try:
+        if not (settings.STRIPE_SECRET_KEY or settings.SIMULATED_CHECKOUT):
+            return None  # no Stripe account to ask
+        options = reconciliation.Options(
+            repair=True,
+            steps=("checkouts",),
+            stale_after=ABANDONED_CHECKOUT_AFTER,
+            started_by="worker: abandoned checkouts",
+        )
+        try:
+            run = reconciliation.reconcile(options)
+        except reconciliation.AlreadyRunning:
+            return None  # that run looks at the same checkouts
+        return {"run": run.pk, "status": run.status, "differences": run.summary.get("differences", 0)}
+    finally:
+        schedule_next(sweep_abandoned_checkouts, SWEEP_SECONDS)

@@ -15,7 +15,7 @@ def _absolute(request):
 
 
 def _project_ledger(slug):
-    return ProjectLedger(get_object_or_404(Project, slug=slug))
+    return ProjectLedger(get_object_or_404(Project.objects.with_match_flag(), slug=slug))
 
 
 def ledger_json(request, slug):

@@ -41,9 +41,15 @@ PAGE_CACHE_VERSIONS = {
     "ledger.VerifiedFigure": CONTENT,
     # Entered by staff with its date and note, and shown as a line of the project's ledger.
     "ledger.OfflineGift": CONTENT,
+    # A match's terms and status, set by staff; shown on project pages and the donate
+    # form. Its balance moves (by update()) only with the save of the gift it matched,
+    # so its progress is drawn where the gifts version is checked.
+    "campaigns.Match": CONTENT,
     "charity.Charity": CONTENT,
     "charity.Page": CONTENT,
     "charity.PageDocument": CONTENT,
+    "charity.Person": CONTENT,
+    "charity.FinancialReport": CONTENT,
     # Money given: totals, donor names, how many people give monthly.
     "donations.Gift": GIFTS,
     "donations.RecurringGift": GIFTS,

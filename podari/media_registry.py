@@ -60,6 +60,10 @@ REGISTRY = (
     Entry("donations.projectphoto", "image", PICTURE),
     Entry("charity.page", "body", MARKDOWN),
     Entry("charity.pagedocument", "file", FILE),
+    Entry("fundraisers.fundraiser", "image", PICTURE),
+    Entry("fundraisers.fundraiser", "story", MARKDOWN),
+    Entry("charity.financialreport", "file", FILE),
+    Entry("charity.charity", "money_path", MARKDOWN),
 )
 
 # Text fields that are not Markdown shown as HTML, though their class would suggest it.

@@ -31,6 +31,9 @@ and each gift changes totals on most pages. Three things keep the cache useful m
   the stored copy (for at most REBUILD_SECONDS), instead of every reader waiting at that
   moment rendering the same page.
 
+What browsers, nginx and a CDN may keep of the same pages (Cache-Control) is decided
+apart, for every response, by podari/edge_cache.py.
+
 The cache is the `default` alias, shared by every worker and server: Redis with
 `REDIS_URL`, otherwise a table in the site's database (see settings.CACHES).
 """
@@ -45,7 +48,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import QueryDict
 from django.urls import Resolver404, get_urlconf, resolve
-from django.utils.cache import patch_cache_control
 
 VERSION_KEY = "page-cache:content-version"
 GIFTS_VERSION_KEY = "page-cache:gifts-version"
@@ -162,7 +164,6 @@ class PublicPageCacheMiddleware:
         try:
             response = self.get_response(request)
             if response.status_code == 200 and not response.cookies and not response.streaming:
-                patch_cache_control(response, public=True, max_age=settings.PAGE_CACHE_BROWSER_SECONDS)
                 timeout = self._timeout(version[0])
                 if timeout > 0:
                     cache.set(key, (version, response, time.time()), timeout)

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "charity",
     "donors",
     "ledger",
+    "fundraisers",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "podari.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The final Cache-Control of every response, after every cookie is set; see podari/edge_cache.py.
+    "podari.edge_cache.EdgeCacheHeadersMiddleware",
     # Serves anonymous readers before sessions or CSRF are touched; see podari/page_cache.py.
     "podari.page_cache.PublicPageCacheMiddleware",
     "podari.csp.ContentSecurityPolicyMiddleware",
@@ -176,6 +180,7 @@ REQUEST_BODY_LIMITS = {
     "/admin/": IMAGE_UPLOAD_MAX_BYTES + 1024 * 1024,
     # Pages take PDF reports of up to 20 MB (charity.models.validate_pdf).
     "/admin/charity/page/": 21 * 1024 * 1024,
+    "/admin/charity/financialreport/": 21 * 1024 * 1024,
     "/markdownx/upload/": IMAGE_UPLOAD_MAX_BYTES + 64 * 1024,
     # 100,000 characters of Cyrillic, percent-encoded, is 600 kB.
     "/markdownx/markdownify/": 1024 * 1024,
@@ -236,6 +241,11 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # podari/page_cache.py): during a giving spike each page is rebuilt at most this often.
 PAGE_CACHE_GIFTS_LAG_SECONDS = env.int("PAGE_CACHE_GIFTS_LAG_SECONDS", default=2)
 PAGE_CACHE_BROWSER_SECONDS = 0
+# What nginx's microcache or a CDN may keep of a public page (podari/edge_cache.py). A gift
+# shows within PAGE_CACHE_SHARED_SECONDS + PAGE_CACHE_GIFTS_LAG_SECONDS = 1 + 2 = 3 s.
+PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=1)
+PAGE_CACHE_STALE_WHILE_REVALIDATE_SECONDS = env.int("PAGE_CACHE_STALE_WHILE_REVALIDATE_SECONDS", default=30)
+PAGE_CACHE_STALE_IF_ERROR_SECONDS = env.int("PAGE_CACHE_STALE_IF_ERROR_SECONDS", default=86400)
 
 # Email
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Podari.Life <hello@podari.life>")
@@ -281,6 +291,8 @@ if TASKS_BACKEND == "rq":
 EMAIL_RETRY_DELAYS = [int(s) for s in env.list("EMAIL_RETRY_DELAYS", default=[60, 600, 3600])]
 # Impact emails go out in batches of this many per task, over one SMTP connection.
 EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=200)
+# The worker looks for scheduled stories that went live (and emails them) this often.
+IMPACT_EMAIL_SWEEP_SECONDS = env.int("IMPACT_EMAIL_SWEEP_SECONDS", default=120)
 
 # "Manage my giving": how long an emailed sign-in link works, and how long the page stays
 # open after it was used.

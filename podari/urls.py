@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
+from fundraisers.sitemaps import FundraiserSitemap
 from ledger.dashboard import dashboard
 from ledger.reconciliation_views import reconciliation
 from podari import views
@@ -25,7 +26,10 @@ urlpatterns = [
     path("markdownx/markdownify/", views.markdownify, name="markdownx_markdownify"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml", sitemap, {"sitemaps": {**SITEMAPS, "fundraisers": FundraiserSitemap}}, name="sitemap"
+    ),
+    path("fundraisers/", include("fundraisers.urls")),
     path("", include("ledger.urls")),
     path("", include("donations.urls")),
     path("", include("donors.urls")),

@@ -44,6 +44,10 @@ class StoryAdmin(PhotoConsentAdmin, MarkdownxModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("projects")
 
+    def view_on_site(self, story):
+        # A draft's or scheduled story's public URL is a 404: open its preview instead.
+        return story.site_url
+
     @admin.display(description="projects")
     def project_list(self, story):
         return ", ".join(project.title for project in story.projects.all())

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -5,6 +6,7 @@ from markdownx.models import MarkdownxField
 
 from donations.models import Project
 from podari.content import ChildPhotoConsent, GalleryPhoto, PullQuote
+from podari.images import validate_image_file
 from podari.markdown import render_markdown, validate_markdown
 from podari.models import ImageWithRenditions
 
@@ -36,8 +38,25 @@ class Story(ImageWithRenditions, ChildPhotoConsent, PullQuote):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
+    # Summary and picture may wait while the story is a draft; clean() asks for them on publishing.
     summary = models.CharField(
-        max_length=300, help_text="One or two sentences for lists, feeds and link previews."
+        max_length=300,
+        blank=True,
+        help_text="One or two sentences for lists, feeds and link previews. Needed to publish.",
+    )
+    image = models.ImageField(
+        upload_to="images/%Y/%m/",
+        blank=True,
+        validators=[validate_image_file],
+        width_field="image_width",
+        height_field="image_height",
+        help_text="JPEG, PNG or WebP. Pages show resized copies, never the original. Needed to publish.",
+    )
+    image_alt = models.CharField(
+        "image description (alt text)",
+        max_length=250,
+        blank=True,
+        help_text="What the picture shows, for people who cannot see it. Needed to publish.",
     )
     body = MarkdownxField(
         validators=[validate_markdown],
@@ -72,8 +91,31 @@ class Story(ImageWithRenditions, ChildPhotoConsent, PullQuote):
         super().clean()
         # A draft may hold any photo; a published (or scheduled) story needs consent.
         if self.status == self.Status.PUBLISHED:
+            self.check_ready_to_publish()
             self.check_child_consent()
         self.check_pull_quote()
+
+    def check_ready_to_publish(self):
+        """Lists, feeds, link previews and screen readers need these once the story is public."""
+        needed = "Needed to publish or schedule the story; a draft may save without it."
+        missing = {
+            field: needed
+            for field, value in (
+                ("summary", self.summary.strip()),
+                ("image", self.image),
+                ("image_alt", self.image_alt.strip()),
+            )
+            if not value
+        }
+        if missing:
+            raise ValidationError(missing, code="not_ready_to_publish")
+
+    @property
+    def site_url(self):
+        """Where "View on site" goes: the page once public, the staff preview before."""
+        if self.is_public:
+            return self.get_absolute_url()
+        return reverse("stories:preview", args=[self.pk])
 
     def photos_must_have_consent(self):
         return self.status == self.Status.PUBLISHED

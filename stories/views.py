@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject, cached_property
@@ -56,6 +57,19 @@ def home(request):
     return render(request, "stories/home.html", {"home": HomePage()})
 
 
+class _CountKeptPaginator(Paginator):
+    """A paginator whose count comes from `count()`: the list is drawn in a fragment,
+    so with the count kept too, a page built for a reader makes no query at all."""
+
+    def __init__(self, *args, count, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kept_count = count
+
+    @cached_property
+    def count(self):
+        return self._kept_count()
+
+
 class StoryListView(ListView):
     template_name = "stories/story_list.html"
     context_object_name = "stories"
@@ -63,6 +77,13 @@ class StoryListView(ListView):
 
     def get_queryset(self):
         return _story_cards(Story.objects.published())
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # Kept under the content version, which a story going live or changing replaces.
+        def count():
+            return content_cache.cached(self.request, "published-story-count", queryset.count)
+
+        return _CountKeptPaginator(queryset, per_page, count=count, **kwargs)
 
 
 def _share_links(request, story):

@@ -173,6 +173,9 @@ def staff_groups(db):
         import_module("ledger.migrations.0006_finance_sees_reconciliation").give_finance_reconciliation(
             django_apps, None
         )
+        import_module("campaigns.migrations.0002_finance_runs_matches").give_finance_matches(
+            django_apps, None
+        )
 
 
 def staff_in(group_name, username, django_user_model):

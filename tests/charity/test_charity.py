@@ -80,6 +80,8 @@ def test_facts_edited_in_the_admin_show_on_the_next_request_even_from_the_page_c
                 "address": "2 New Street\nBoston, MA 02110",
                 "contact_email": "give@podari.life",
                 "tax_status": facts.tax_status,
+                "state_of_incorporation": "New York",
+                "money_path": "Grants to our partner charity.",
             },
         )
 
@@ -92,7 +94,15 @@ def test_facts_edited_in_the_admin_show_on_the_next_request_even_from_the_page_c
 def test_an_ein_must_have_nine_digits(admin_client, facts):
     response = admin_client.post(
         reverse("admin:charity_charity_change", args=[facts.pk]),
-        {"legal_name": "X", "ein": "12-345", "address": "A", "contact_email": "a@b.org", "tax_status": "T"},
+        {
+            "legal_name": "X",
+            "ein": "12-345",
+            "address": "A",
+            "contact_email": "a@b.org",
+            "tax_status": "T",
+            "state_of_incorporation": "New York",
+            "money_path": "M",
+        },  # fmt: skip
     )
 
     assert "An EIN has nine digits" in response.content.decode()

@@ -31,7 +31,7 @@ def test_the_list_shows_date_donor_amount_project_and_status(admin_client, make_
 
     html = admin_client.get(GIFTS_URL).content.decode()
 
-    assert columns(html) == ["date", "donor_shown", "amount", "project_name", "status_name", "needs_review"]
+    assert columns(html) == ["date", "donor_shown", "amount", "project_name", "status_name"]
     row = first_row(html)
     assert "2026-03-08 Anna K. $1,234.56 CAR-T therapy Partially refunded" in row
 
@@ -59,3 +59,36 @@ def test_the_story_editor_gives_the_title_and_summary_room_and_styles_the_previe
     assert re.search(r'<input type="text" name="title" class="editor-title"', html)
     assert re.search(r'<textarea name="summary" cols="40" rows="3" class="editor-summary"', html)
     assert "/static/css/admin-editor.css" in html
+
+
+def listed_ids(response):
+    return {gift.pk for gift in response.context["cl"].result_list}
+
+
+def test_abandoned_checkouts_are_hidden_until_the_filter_shows_them(admin_client, project, make_gift):
+    paid = make_gift(project)
+    abandoned = make_gift(project, status=Gift.Status.ABANDONED)
+
+    assert listed_ids(admin_client.get(GIFTS_URL)) == {paid.pk}
+    assert listed_ids(admin_client.get(GIFTS_URL, {"status__exact": "any"})) == {paid.pk, abandoned.pk}
+    assert listed_ids(admin_client.get(GIFTS_URL, {"status__exact": "abandoned"})) == {abandoned.pk}
+    html = admin_client.get(GIFTS_URL).content.decode()
+    assert "All but abandoned" in html and "Any, abandoned included" in html
+
+
+def test_filters_for_one_time_monthly_and_needing_review(admin_client, project, make_gift):
+    once = make_gift(project)
+    monthly = make_gift(project, frequency=Gift.Frequency.MONTHLY)
+    flagged = make_gift(project, needs_review=True, review_reason="Amount differs from the form.")
+
+    assert listed_ids(admin_client.get(GIFTS_URL, {"frequency__exact": "monthly"})) == {monthly.pk}
+    assert listed_ids(admin_client.get(GIFTS_URL, {"frequency__exact": "one_time"})) == {once.pk, flagged.pk}
+    assert listed_ids(admin_client.get(GIFTS_URL, {"needs_review__exact": "1"})) == {flagged.pk}
+    assert "$50 monthly" in admin_client.get(GIFTS_URL, {"frequency__exact": "monthly"}).content.decode()
+
+
+def test_needing_review_is_said_in_words_beside_the_status(admin_client, project, make_gift):
+    make_gift(project, needs_review=True)
+    html = admin_client.get(GIFTS_URL).content.decode()
+    assert "Succeeded · needs review" in first_row(html)
+    assert "icon-yes.svg" not in html and "icon-no.svg" not in html

@@ -26,7 +26,7 @@ import podari.settings as production
 from donations import stripe_gateway
 from donations.models import Gift, RecurringGift
 from tests.conftest import StripeStub
-from tests.security.test_proxy import DEPLOY, NGINX, free_port, main_config, wait_for
+from tests.security.test_proxy import DEPLOY, NGINX, cache_config, free_port, main_config, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -243,6 +243,7 @@ def deployed_site(tmp_path, checkout_session):
         )  # fmt: skip
         processes.append(app)
         servers = f"""
+    include {cache_config(tmp_path)};
     upstream podari_app {{ server 127.0.0.1:{app_port}; keepalive 4; }}
     server {{
         listen 127.0.0.1:{proxy_port};

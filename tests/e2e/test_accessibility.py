@@ -183,6 +183,7 @@ def test_demo_content_is_accessible_on_a_small_screen(browser_page):
     paths = ["/", "/stories/", "/projects/"]
     paths += [story.get_absolute_url() for story in Story.objects.published()]
     paths += [project.get_absolute_url() for project in Project.objects.all()]
+    paths += ["/fundraisers/yelena-birthday-car-t/"]  # the demo's birthday page
     problems = {}
     for path in paths:
         page.goto(path)

@@ -35,7 +35,9 @@ def test_a_monthly_donor_changes_pauses_cancels_and_gives_again(
 
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text("Your monthly gift to CAR-T therapy for children")
-    expect(page.locator(".facts")).to_contain_text(re.compile(r"Next charge\s*\$25\.87 on \w+ \d+, \d{4}"))
+    expect(page.locator(".gift-facts")).to_contain_text(
+        re.compile(r"Next charge\s*\$25\.87 on \w+ \d+, \d{4}")
+    )
     check(page, "monthly_gift", viewport)
 
     page.get_by_role("textbox", name="New amount each month").fill("3")
@@ -47,12 +49,12 @@ def test_a_monthly_donor_changes_pauses_cancels_and_gives_again(
     page.get_by_role("textbox", name="New amount each month").fill("40")
     page.get_by_role("button", name="Change my monthly amount").click()
     expect(page.get_by_role("status")).to_contain_text("you give $40 a month")
-    expect(page.locator(".facts")).to_contain_text("$41.21 a month")
+    expect(page.locator(".gift-facts")).to_contain_text("$41.21 a month")
 
     page.get_by_role("radio", name="2 months").check()
     page.get_by_role("button", name="Pause my monthly gift").click()
     expect(page.get_by_role("heading", level=2, name=re.compile("^Paused until"))).to_be_visible()
-    expect(page.locator(".facts")).to_contain_text(re.compile(r"Next charge\s*None until"))
+    expect(page.locator(".gift-facts")).to_contain_text(re.compile(r"Next charge\s*None until"))
     check(page, "monthly_gift_paused", viewport)
     page.get_by_role("button", name="Start again now").click()
     expect(page.get_by_role("heading", level=2, name="Take a break")).to_be_visible()

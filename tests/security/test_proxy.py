@@ -52,6 +52,17 @@ http {{
 """
 
 
+def cache_config(tmp_path):
+    """deploy/nginx/podari-cache.conf with its cache folder inside tmp_path: the http-level
+    half of podari-proxy.conf, which every server running that file includes first."""
+    folder = tmp_path / "cache"
+    folder.mkdir(exist_ok=True)
+    copy = tmp_path / "podari-cache.conf"
+    text = (DEPLOY / "podari-cache.conf").read_text()
+    copy.write_text(text.replace("/var/cache/nginx/podari", str(folder)))
+    return copy
+
+
 def nginx_test(config_path):
     return subprocess.run(  # noqa: S603
         [NGINX, "-t", "-c", str(config_path)], capture_output=True, text=True, timeout=30
@@ -69,6 +80,7 @@ def test_the_production_config_is_valid(tmp_path):
     # The same file, on 127.0.0.1 ports and a throwaway certificate.
     site = site.replace("/etc/nginx/snippets/podari-proxy.conf", str(DEPLOY / "podari-proxy.conf"))
     site = site.replace("/etc/nginx/snippets/podari-log.conf", str(DEPLOY / "podari-log.conf"))
+    site = site.replace("/etc/nginx/snippets/podari-cache.conf", str(cache_config(tmp_path)))
     site = site.replace("/var/log/nginx/podari.access.log", str(tmp_path / "access.log"))
     site = site.replace("/etc/letsencrypt/live/podari.life/fullchain.pem", str(cert))
     site = site.replace("/etc/letsencrypt/live/podari.life/privkey.pem", str(key))
@@ -121,6 +133,7 @@ def proxied_site(tmp_path_factory):
         )  # fmt: skip
         processes.append(app)
         servers = f"""
+    include {cache_config(tmp_path)};
     upstream podari_app {{ server 127.0.0.1:{app_port}; keepalive 4; }}
     server {{
         listen 127.0.0.1:{proxy_port};
@@ -220,6 +233,7 @@ def test_the_access_log_keeps_no_token_from_donors_links(tmp_path):
     port, log = free_port(), tmp_path / "access.log"
     servers = f"""
     include {DEPLOY / "podari-log.conf"};
+    include {cache_config(tmp_path)};
     upstream podari_app {{ server 127.0.0.1:{free_port()}; }}
     server {{
         listen 127.0.0.1:{port};

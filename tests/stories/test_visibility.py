@@ -165,6 +165,24 @@ def test_a_scheduled_story_appears_on_time_even_when_pages_are_cached(
         assert "Fedya scheduled news" in page(client, url), url
 
 
+def test_a_scheduled_story_appears_on_time_for_a_visitor_with_a_session(
+    client, settings, monkeypatch, stories
+):
+    # Such a visitor gets no stored page, but the list and its count of stories come
+    # from the fragment cache: both must end when the story is due.
+    settings.PAGE_CACHE_ENABLED = True
+    settings.PAGE_CACHE_SECONDS = 600
+    client.cookies["sessionid"] = "a-donor-back-from-checkout"
+    future = stories["future"]
+    Story.objects.filter(pk=future.pk).update(publish_at=ahead(minutes=2))
+    assert "Fedya scheduled news" not in page(client, "/stories/")
+
+    let_time_pass(future)
+    monkeypatch.setattr(locmem, "time", ShiftedClock(seconds=121))
+
+    assert "Fedya scheduled news" in page(client, "/stories/")
+
+
 def test_staff_preview_a_draft(admin_client, stories):
     draft = stories["draft"]
     response = admin_client.get(reverse("stories:preview", args=[draft.pk]))

@@ -514,7 +514,8 @@ GIFTS = [
 # gifts above, the CAR-T project's ledger tells one story: $5,000 given by July 2025 paid
 # for the clinical description in August (the first milestone story), the first
 # fundraising event brought in $29,745 in October, and the rest is still to spend:
-# $37,945 raised, $5,000 used, $32,945 available.
+# $37,945 raised, $5,000 used, $32,945 available; with the $175 given on Yelena's birthday
+# page (FUNDRAISERS below), $38,120 raised and $33,120 available.
 OFFLINE_GIFTS = [
     # (public id, project, source, amount in cents, date received, note)
     (
@@ -545,4 +546,41 @@ FUND_USES = [
 # Checked figures for the home page, keyed by label.
 VERIFIED_FIGURES = [
     {"value": "70+", "label": "doctors trained since 2011", "source_url": "/projects/doctors-education/"},
+]
+
+
+# A supporter's birthday fundraiser page. Dates are counted from the day the demo is first
+# loaded, so the page is live and taking gifts then; loading again changes nothing.
+FUNDRAISERS = [
+    {
+        "slug": "yelena-birthday-car-t",
+        "supporter_email": "yelena@example.com",
+        "supporter_name": "Yelena",
+        "project": CAR_T,
+        "title": "Yelena's birthday: gifts for CAR-T therapy",
+        "occasion": "birthday",
+        "goal_minor": 150_000,
+        "days_left": 45,
+        "art": "balloons",
+        "image_alt": "Illustration: five colorful balloons on curly strings against a soft pink background.",
+        "story": """\
+This year I would rather not get presents. I was the first of Podari.Life's friends to give my
+birthday to children with cancer, and I am doing it again.
+
+Most children with acute lymphoblastic leukemia recover with standard treatment, but about one
+in five does not, and some do not respond even to a bone marrow transplant. **CAR-T cell
+therapy** teaches a child's own immune cells to find and destroy the cancer, and Podari.Life is
+working to bring it within reach of children in Russia.
+
+If you were going to buy me something, please give here instead. Every gift goes to the CAR-T
+project, and I will read every name.
+""",
+        "thank_you_note": "Thank you all! Your gifts are the best birthday present I could ask for.",
+        "gifts": [
+            # (session id, amount in cents, donor name, what the owner sees, days before loading)
+            ("cs_demo_f01", 10_000, "Marina T.", "name_amount", 6),
+            ("cs_demo_f02", 5_000, "Pavel R.", "name", 4),
+            ("cs_demo_f03", 2_500, "Katya L.", "anonymous", 2),
+        ],
+    },
 ]

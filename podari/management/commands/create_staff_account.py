@@ -33,6 +33,10 @@ STAFF_PERMISSIONS = [
     ("stories", "story", ["add", "change", "delete", "view"]),
     ("donations", "project", ["add", "change", "view"]),
     ("donations", "gift", ["view"]),
+    # Reading and deciding on supporters' fundraiser pages and their reports.
+    ("fundraisers", "fundraiser", ["change", "view"]),
+    ("fundraisers", "fundraiserreport", ["change", "view"]),
+    ("fundraisers", "supporter", ["change", "view"]),
 ]
 
 

@@ -13,14 +13,18 @@ from datetime import timedelta
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
-from charity.demo import seed_pages
+from campaigns import demo as match_demo
+from charity.demo import seed_pages, seed_people
 from donations.models import AmountMeaning, Gift, Project, ProjectMilestone
+from fundraisers.models import Fundraiser, Supporter
 from ledger import services
 from ledger.models import FundUse, VerifiedFigure
 from podari.management.commands._demo_content import (
     FUND_USES,
+    FUNDRAISERS,
     GIFTS,
     OFFLINE_GIFTS,
     PROJECTS,
@@ -49,13 +53,28 @@ class Command(BaseCommand):
             for row in GIFTS:
                 self.gift(row, projects)
             self.created["page"] += seed_pages()
+            self.created["person"] += seed_people()
             for row in OFFLINE_GIFTS:
                 self.offline_gift(row, projects)
             for spec in FUND_USES:
                 self.fund_use(spec, projects)
             for spec in VERIFIED_FIGURES:
                 self.verified_figure(spec)
+            for spec in FUNDRAISERS:
+                self.fundraiser(spec, projects)
+            self.giving_tuesday(projects)
         self.stdout.write(self.summary())
+
+    def giving_tuesday(self, projects):
+        """A finished match: its gifts are recorded while it is active, so it matches them."""
+        match, created = match_demo.seed_match(projects)
+        (self.created if created else self.found)["match"] += 1
+        for row in match_demo.GIFTS:
+            self.gift(row, projects)
+        if match_demo.finish_match(match, projects):
+            self.created["offline gift"] += 1
+        else:
+            self.found["offline gift"] += 1
 
     def project(self, spec):
         fields = {
@@ -184,6 +203,58 @@ class Command(BaseCommand):
             use.stories.set(Story.objects.filter(slug__in=spec["stories"]))
         (self.created if created else self.found)["use of funds"] += 1
 
+    def fundraiser(self, spec, projects):
+        """A live supporter's page with a few gifts recorded through the ledger, found by its slug."""
+        supporter, _ = Supporter.objects.get_or_create(
+            email=spec["supporter_email"], defaults={"name": spec["supporter_name"]}
+        )
+        today = timezone.localdate()
+        page, created = Fundraiser.objects.get_or_create(
+            slug=spec["slug"],
+            defaults={
+                "supporter": supporter,
+                "project": projects[spec["project"]],
+                "title": spec["title"],
+                "occasion": spec["occasion"],
+                "goal_minor": spec["goal_minor"],
+                "ends_on": today + timedelta(days=spec["days_left"]),
+                "story": spec["story"],
+                "image": _picture(spec["art"], spec["slug"]),
+                "image_alt": spec["image_alt"],
+                "photo_permission": True,
+                "thank_you_note": spec["thank_you_note"],
+                "status": Fundraiser.Status.LIVE,
+            },
+        )
+        (self.created if created else self.found)["fundraiser"] += 1
+        project = page.project
+        for session_id, amount, name, owner_sees, days_ago in spec["gifts"]:
+            paid_at = timezone.now() - timedelta(days=days_ago)
+            gift, created = Gift.objects.get_or_create(
+                stripe_checkout_session_id=session_id,
+                defaults={
+                    "project": project,
+                    "fundraiser": page,
+                    "owner_sees": owner_sees,
+                    "amount_minor": amount,
+                    "currency": project.currency,
+                    "donor_name": name,
+                    "donor_email": f"{slugify(name).replace('-', '.')}@example.com",
+                    "stripe_payment_intent_id": f"pi_demo_{session_id.removeprefix('cs_demo_')}",
+                    "created_at": paid_at - timedelta(minutes=3),
+                },
+            )
+            if created:
+                services.record_payment(
+                    gift,
+                    amount_minor=amount,
+                    currency=project.currency,
+                    fee_covered_minor=0,
+                    paid_at=paid_at,
+                    origin=services.Origin.staff(None, "Demo content"),
+                )
+            (self.created if created else self.found)["gift"] += 1
+
     def verified_figure(self, spec):
         _, created = VerifiedFigure.objects.get_or_create(label=spec["label"], defaults=spec)
         (self.created if created else self.found)["figure"] += 1
@@ -206,4 +277,6 @@ KINDS = (
     ("offline gift", "offline gifts"),
     ("use of funds", "uses of funds"),
     ("figure", "figures"),
+    ("fundraiser", "fundraisers"),
+    ("match", "matches"),
 )

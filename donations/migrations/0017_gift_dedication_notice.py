@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0015_recurringgift_period_end_and_pause'),
+        ('donations', '0016_recurringgift_period_end_and_pause'),
     ]
 
     operations = [

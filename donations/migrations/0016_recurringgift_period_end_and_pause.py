@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0014_stripeevent_payment_id'),
+        ('donations', '0015_gift_fundraiser_gift_owner_sees'),
     ]
 
     operations = [
