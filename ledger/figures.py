@@ -109,6 +109,11 @@ def _collect(raised_rows, used_rows, first_currency=None, matched_rows=()):
     return _ordered(figures, first_currency)
 
 
+def _matched():
+    """The sum of matched money over match entries: pledged, net of returns."""
+    return Coalesce(Sum("amount_minor", filter=Q(kind__in=Entry.MATCH_BALANCE_KINDS)), 0)
+
+
 def _matched_sums(entries):
     """Annotations of matched money over match entries: pledged (net of returns), and
     paid in by the sponsors (their settling offline gifts)."""
@@ -116,7 +121,7 @@ def _matched_sums(entries):
         entries.filter(account=Entry.Account.MATCH)
         .counting()
         .annotate(
-            matched=Coalesce(Sum("amount_minor", filter=Q(kind__in=Entry.MATCH_BALANCE_KINDS)), 0),
+            matched=_matched(),
             paid=Coalesce(-Sum("amount_minor", filter=Q(kind=Entry.Kind.MATCH_SETTLED)), 0),
         )
     )
@@ -703,10 +708,17 @@ class FundraiserFigures:
     goal_minor: int
     raised_minor: int = 0
     gift_count: int = 0
+    # What sponsors' matches added to the page's gifts: the sponsors' money, counted on
+    # the project apart from donors' and never in the page's raised.
+    matched_minor: int = 0
 
     @property
     def raised(self):
         return format_money(self.raised_minor, self.currency)
+
+    @property
+    def matched(self):
+        return format_money(self.matched_minor, self.currency)
 
     @property
     def goal(self):
@@ -739,11 +751,22 @@ def fundraiser_figures(fundraiser):
             gifts=Count("gift", distinct=True, filter=Q(gift__net_minor__gt=0)),
         )
     )
+    matched = (
+        Entry.objects.filter(
+            matched_gift__fundraiser=fundraiser,
+            account=Entry.Account.MATCH,
+            project_id=fundraiser.project_id,
+            currency=fundraiser.project.currency,
+        )
+        .counting()
+        .aggregate(matched=_matched())["matched"]
+    )
     return FundraiserFigures(
         currency=fundraiser.project.currency,
         goal_minor=fundraiser.goal_minor,
         raised_minor=row["raised"],
         gift_count=row["gifts"],
+        matched_minor=matched,
     )
 
 
