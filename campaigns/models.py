@@ -21,6 +21,11 @@ from donations.money import format_money
 MULTIPLIED = {1: "doubled", 2: "tripled", 3: "quadrupled"}
 
 
+def multiplied(ratio):
+    """'doubled', 'tripled': what a match of `ratio`:1 does to a gift, in a word."""
+    return MULTIPLIED.get(ratio, f"multiplied by {ratio + 1}")
+
+
 def time_zone_choices():
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -160,7 +165,7 @@ class Match(models.Model):
     @property
     def multiplied(self):
         """'doubled', 'tripled': what the match does to a gift, in a word."""
-        return MULTIPLIED.get(self.ratio, f"multiplied by {self.ratio + 1}")
+        return multiplied(self.ratio)
 
     def is_running(self, at=None):
         at = at or timezone.now()

@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 
+from campaigns.models import multiplied
 from donations.models import Gift, RecurringGift
 from donations.money import format_money, to_major
 from ledger.models import Entry, FundUse, GiftMonth
@@ -615,10 +616,16 @@ class GiftMatch:
     # What the match's ratio asks for the gift; more than matched when the match had
     # less left (or a cap per gift or donor applied): matched in part.
     in_full_minor: int
+    ratio: int = 1
 
     @property
     def matched(self):
         return format_money(self.matched_minor, self.currency)
+
+    @property
+    def multiplied(self):
+        """'doubled', 'tripled': as the donate form said it (campaigns.models.MULTIPLIED)."""
+        return multiplied(self.ratio)
 
     @property
     def in_part(self):
@@ -639,6 +646,7 @@ def matches_of(gift):
             currency,
             total,
             min(gift.amount_minor * ratio, per_gift_cap or gift.amount_minor * ratio),
+            ratio,
         )
         for sponsor, ratio, per_gift_cap, currency, total in rows
         if total > 0
