@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from donations.money import format_money
@@ -46,6 +46,20 @@ class MatchQuerySet(models.QuerySet):
         if currency:
             matches = matches.filter(currency=currency)
         return matches.order_by("ends_at", "pk").first()
+
+    def next_change_at(self, now=None):
+        """The next start or end of an active match after `now`, or None: the moment pages
+        start or stop saying "your gift is doubled" with no save to tell the cache."""
+        now = now or timezone.now()
+        moments = self.filter(status=Match.Status.ACTIVE).aggregate(
+            starts=Min("starts_at", filter=Q(starts_at__gt=now)),
+            ends=Min("ends_at", filter=Q(ends_at__gt=now)),
+        )
+        return min((m for m in moments.values() if m is not None), default=None)
+
+    def ended_unfinished(self, now=None):
+        """Matches whose end has passed and which nobody has finished yet (paused ones too)."""
+        return self.filter(ends_at__lte=now or timezone.now()).exclude(status=Match.Status.FINISHED)
 
 
 class Match(models.Model):
