@@ -111,8 +111,9 @@ def _collect(raised_rows, used_rows, first_currency=None, matched_rows=()):
 
 
 def _matched():
-    """The sum of matched money over match entries: pledged, net of returns."""
-    return Coalesce(Sum("amount_minor", filter=Q(kind__in=Entry.MATCH_BALANCE_KINDS)), 0)
+    """The sum of matched money over match entries: pledged, net of returns, and moved
+    with their gifts (so a project counts the pledges of the gifts it has now)."""
+    return Coalesce(Sum("amount_minor", filter=Q(kind__in=Entry.MATCH_PLEDGED_KINDS)), 0)
 
 
 def _matched_sums(entries):

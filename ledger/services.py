@@ -509,6 +509,8 @@ def move_gift(gift, to_project, *, by, reason=""):
             gift.net_minor = net
         gift.save_changes()
         _move_stored_sums(before, _contribution(gift))
+        # The sponsors' pledges go with the gift, so both projects' matched money stays right.
+        matching.follow_move(gift, from_project, origin, move.moved_at, key=f"move:{move.pk}")
         return move
 
 
