@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 
+from campaigns import services as matching
 from campaigns.models import multiplied
 from donations.models import Gift, RecurringGift
 from donations.money import format_money, to_major
@@ -607,6 +608,37 @@ class GiftMoney:
 
 
 @dataclass(frozen=True)
+class ChallengeProgress:
+    """How far donors are toward a challenge match's target: their counted gifts to its
+    projects while it runs (campaigns.services.donors_gave, what finishing it decides by)."""
+
+    currency: str
+    given_minor: int
+    target_minor: int
+
+    @property
+    def percent(self):
+        return min(100, self.given_minor * 100 // self.target_minor) if self.target_minor else 0
+
+    @property
+    def met(self):
+        return self.given_minor >= self.target_minor
+
+    @property
+    def text(self):
+        """'$1,200 of the $5,000 target given by donors'."""
+        given = format_money(self.given_minor, self.currency)
+        return f"{given} of the {format_money(self.target_minor, self.currency)} target given by donors"
+
+
+def challenge_progress(match):
+    """A challenge match's progress toward its target, or None for a match without one."""
+    if match.kind != match.Kind.CHALLENGE or not match.target_minor:
+        return None
+    return ChallengeProgress(match.currency, matching.donors_gave(match), match.target_minor)
+
+
+@dataclass(frozen=True)
 class GiftMatch:
     """What a sponsor's match added to a donor's gift: the sponsor's money, never the
     donor's (not in GiftMoney, not deductible by the donor)."""
@@ -851,6 +883,27 @@ def sponsor_matches(donor, year):
             "unpaid": format_money(matched - paid, currency),
         }
         for name, currency, matched, paid in rows.values_list("match__name", "currency", "matched", "paid")
+    ]
+
+
+def sponsor_match_totals(donor, year):
+    """The total line under a sponsor's matches of `year`, per currency: matched, paid in
+    and still to pay, summed as sponsor_matches sums each match. Shown even when nothing
+    is paid in yet, when the statement's gifts have no total of their own. One query."""
+    start, end = year_bounds(year)
+    rows = _matched_sums(
+        Entry.objects.filter(match__sponsor=donor, occurred_at__gte=start, occurred_at__lt=end).values_list(
+            "currency"
+        )
+    ).order_by("currency")
+    return [
+        {
+            "currency": currency,
+            "matched": format_money(matched, currency),
+            "paid": format_money(paid, currency),
+            "unpaid": format_money(matched - paid, currency),
+        }
+        for currency, matched, paid in rows.values_list("currency", "matched", "paid")
     ]
 
 
