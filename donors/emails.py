@@ -119,6 +119,7 @@ def _statement(email):
         "rows": rows,
         "totals": totals,
         "matches": figures.sponsor_matches(email.donor, year),
+        "match_totals": figures.sponsor_match_totals(email.donor, year),
         "charity": charity(),
     }
     return f"Your {year} giving to {settings.SITE_NAME}", context, {}
