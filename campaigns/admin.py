@@ -3,13 +3,11 @@ import zoneinfo
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils import timezone
 
-from campaigns import services as matching
 from campaigns.models import Match
 from donations.money import parse_major_amount, to_major
-from ledger.services import Origin
+from ledger.services import Origin, finish_match
 from podari import page_cache
 
 # The form's amounts, typed in the match's currency ("5,000"), and the fields they fill.
@@ -143,7 +141,5 @@ class MatchAdmin(admin.ModelAdmin):
     def finish(self, request, queryset):
         origin = Origin.staff(request.user, "Match finished")
         for match in queryset:
-            with transaction.atomic():
-                matching.finish(match, origin, timezone.now())
-                page_cache.invalidate_pages_on_commit()
+            finish_match(match, origin=origin, at=timezone.now())
         self.message_user(request, f"{queryset.count()} match(es) finished.", messages.SUCCESS)

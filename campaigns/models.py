@@ -12,13 +12,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from donations.money import format_money
 
 # How a match's ratio is said to donors: a 1:1 match doubles a gift.
 MULTIPLIED = {1: "doubled", 2: "tripled", 3: "quadrupled"}
+
+
+def multiplied(ratio):
+    """'doubled', 'tripled': what a match of `ratio`:1 does to a gift, in a word."""
+    return MULTIPLIED.get(ratio, f"multiplied by {ratio + 1}")
 
 
 def time_zone_choices():
@@ -41,6 +46,20 @@ class MatchQuerySet(models.QuerySet):
         if currency:
             matches = matches.filter(currency=currency)
         return matches.order_by("ends_at", "pk").first()
+
+    def next_change_at(self, now=None):
+        """The next start or end of an active match after `now`, or None: the moment pages
+        start or stop saying "your gift is doubled" with no save to tell the cache."""
+        now = now or timezone.now()
+        moments = self.filter(status=Match.Status.ACTIVE).aggregate(
+            starts=Min("starts_at", filter=Q(starts_at__gt=now)),
+            ends=Min("ends_at", filter=Q(ends_at__gt=now)),
+        )
+        return min((m for m in moments.values() if m is not None), default=None)
+
+    def ended_unfinished(self, now=None):
+        """Matches whose end has passed and which nobody has finished yet (paused ones too)."""
+        return self.filter(ends_at__lte=now or timezone.now()).exclude(status=Match.Status.FINISHED)
 
 
 class Match(models.Model):
@@ -160,7 +179,7 @@ class Match(models.Model):
     @property
     def multiplied(self):
         """'doubled', 'tripled': what the match does to a gift, in a word."""
-        return MULTIPLIED.get(self.ratio, f"multiplied by {self.ratio + 1}")
+        return multiplied(self.ratio)
 
     def is_running(self, at=None):
         at = at or timezone.now()

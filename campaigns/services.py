@@ -131,17 +131,20 @@ def follow_gift(gift, kept_minor, origin, occurred_at):
     in proportion to what its donor still gives (`kept_minor` of gift.amount_minor).
     Less given returns the difference to the match's balance; a failed refund pledges it
     again, as far as the match has money left. Returns the entries written."""
+    # Per match, over every project: a pledge moved with its gift (follow_move) is on the
+    # gift's project now, and what changes is written there.
     pledges = (
-        Entry.objects.filter(matched_gift=gift, kind__in=Entry.MATCH_BALANCE_KINDS)
-        .values_list("match_id", "project_id")
+        Entry.objects.filter(matched_gift=gift, account=Account.MATCH, kind__in=Entry.MATCH_PLEDGED_KINDS)
+        .values_list("match_id")
         .annotate(
             first=Sum("amount_minor", filter=Q(kind=Kind.MATCH_PLEDGE, key__endswith=":payment")),
             now=Sum("amount_minor"),
         )
         .order_by("match_id")
     )
+    project_id = gift.project_id
     written = []
-    for match_id, project_id, first, now in pledges:
+    for match_id, first, now in pledges:
         # Rounded down: a part-refunded gift never keeps more match than its share.
         target = (first or 0) * min(kept_minor, gift.amount_minor) // gift.amount_minor
         if target == now:
@@ -160,6 +163,47 @@ def follow_gift(gift, kept_minor, origin, occurred_at):
                 key=f"match:{gift.public_id}:{kind}:{origin.key()}", origin=origin,
                 occurred_at=occurred_at, gift=gift, livemode=gift.livemode,
             )],
+        )  # fmt: skip
+    return written
+
+
+def follow_move(gift, from_project_id, origin, occurred_at, key):
+    """A gift moved to another project (ledger.services.move_gift, gift locked): its
+    matches' pledges move with it, an entry out of the old project and one into the new,
+    so each project counts the pledges of the gifts it has. What the sponsor has already
+    paid in to the old project stays there (it is that project's money now): only the
+    unpaid part moves. A match's balance does not change. Returns the entries written."""
+    pledges = (
+        Entry.objects.filter(
+            matched_gift=gift,
+            account=Account.MATCH,
+            project_id=from_project_id,
+            kind__in=Entry.MATCH_PLEDGED_KINDS,
+        )
+        .values_list("match_id")
+        .annotate(now=Sum("amount_minor"))
+        .filter(now__gt=0)
+        .order_by("match_id")
+    )
+    written = []
+    for match_id, now in pledges:
+        match = Match.objects.select_for_update().get(pk=match_id)
+        amount = min(now, outstanding(match, from_project_id))
+        if amount <= 0:
+            continue
+        written += _write(
+            match,
+            [
+                _entry(
+                    match, kind, sign * amount, project_id=project_id,
+                    key=f"{key}:match:{match_id}:{part}", origin=origin, occurred_at=occurred_at,
+                    gift=gift, livemode=gift.livemode,
+                )
+                for kind, sign, project_id, part in (
+                    (Kind.MOVE_OUT, -1, from_project_id, "out"),
+                    (Kind.MOVE_IN, 1, gift.project_id, "in"),
+                )
+            ],
         )  # fmt: skip
     return written
 
@@ -243,7 +287,7 @@ def finish(match, origin, now):
     written = []
     if match.kind == Match.Kind.CHALLENGE and donors_gave(match) < (match.target_minor or 0):
         rows = (
-            match.entries.filter(kind__in=Entry.MATCH_BALANCE_KINDS)
+            match.entries.filter(account=Account.MATCH, kind__in=Entry.MATCH_PLEDGED_KINDS)
             .values_list("matched_gift", "project_id")
             .annotate(now=Sum("amount_minor"))
             .filter(now__gt=0)

@@ -125,6 +125,7 @@ def statement_context(donor, year):
         "rows": rows,
         "totals": totals,
         "matches": figures.sponsor_matches(donor, year),
+        "match_totals": figures.sponsor_match_totals(donor, year),
         "charity": charity(),
     }
 

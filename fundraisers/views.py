@@ -21,6 +21,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns.models import Match
 from donors.views import token_page
 from fundraisers import digests, emails, tasks
 from fundraisers.forms import EmailForm, FundraiserForm, ReportForm, ThankYouForm
@@ -255,15 +256,16 @@ def detail(request, slug):
     is_owner = signed_in_supporter(request) == page.supporter if not page.is_public else False
     if not page.is_public and not is_owner:
         raise Http404("Not public")
+    refusal = page.refusal()
     context = {
         "page": page,
         "project": page.project,
         "figures": figures.fundraiser_figures(page),
-        "refusal": page.refusal(),
+        "refusal": refusal,
         "preview": not page.is_public,
-        # Where a matching campaign (issue 23, built separately) will offer to double gifts:
-        # None until it exists, and the template shows nothing for None.
-        "matching": None,
+        # The match a gift made on this page now would get: the donate form's own question
+        # (in the project's currency, which the page gives in), so the two never disagree.
+        "matching": None if refusal else Match.objects.offered_for(page.project, page.project.currency),
         "report_form": ReportForm(),
     }
     response = render(request, "fundraisers/detail.html", context)

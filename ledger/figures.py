@@ -19,6 +19,8 @@ from django.db.models import Count, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 
+from campaigns import services as matching
+from campaigns.models import multiplied
 from donations.models import Gift, RecurringGift
 from donations.money import format_money, to_major
 from ledger.models import Entry, FundUse, GiftMonth
@@ -109,6 +111,12 @@ def _collect(raised_rows, used_rows, first_currency=None, matched_rows=()):
     return _ordered(figures, first_currency)
 
 
+def _matched():
+    """The sum of matched money over match entries: pledged, net of returns, and moved
+    with their gifts (so a project counts the pledges of the gifts it has now)."""
+    return Coalesce(Sum("amount_minor", filter=Q(kind__in=Entry.MATCH_PLEDGED_KINDS)), 0)
+
+
 def _matched_sums(entries):
     """Annotations of matched money over match entries: pledged (net of returns), and
     paid in by the sponsors (their settling offline gifts)."""
@@ -116,7 +124,7 @@ def _matched_sums(entries):
         entries.filter(account=Entry.Account.MATCH)
         .counting()
         .annotate(
-            matched=Coalesce(Sum("amount_minor", filter=Q(kind__in=Entry.MATCH_BALANCE_KINDS)), 0),
+            matched=_matched(),
             paid=Coalesce(-Sum("amount_minor", filter=Q(kind=Entry.Kind.MATCH_SETTLED)), 0),
         )
     )
@@ -626,6 +634,37 @@ class GiftMoney:
 
 
 @dataclass(frozen=True)
+class ChallengeProgress:
+    """How far donors are toward a challenge match's target: their counted gifts to its
+    projects while it runs (campaigns.services.donors_gave, what finishing it decides by)."""
+
+    currency: str
+    given_minor: int
+    target_minor: int
+
+    @property
+    def percent(self):
+        return min(100, self.given_minor * 100 // self.target_minor) if self.target_minor else 0
+
+    @property
+    def met(self):
+        return self.given_minor >= self.target_minor
+
+    @property
+    def text(self):
+        """'$1,200 of the $5,000 target given by donors'."""
+        given = format_money(self.given_minor, self.currency)
+        return f"{given} of the {format_money(self.target_minor, self.currency)} target given by donors"
+
+
+def challenge_progress(match):
+    """A challenge match's progress toward its target, or None for a match without one."""
+    if match.kind != match.Kind.CHALLENGE or not match.target_minor:
+        return None
+    return ChallengeProgress(match.currency, matching.donors_gave(match), match.target_minor)
+
+
+@dataclass(frozen=True)
 class GiftMatch:
     """What a sponsor's match added to a donor's gift: the sponsor's money, never the
     donor's (not in GiftMoney, not deductible by the donor)."""
@@ -636,10 +675,16 @@ class GiftMatch:
     # What the match's ratio asks for the gift; more than matched when the match had
     # less left (or a cap per gift or donor applied): matched in part.
     in_full_minor: int
+    ratio: int = 1
 
     @property
     def matched(self):
         return format_money(self.matched_minor, self.currency)
+
+    @property
+    def multiplied(self):
+        """'doubled', 'tripled': as the donate form said it (campaigns.models.MULTIPLIED)."""
+        return multiplied(self.ratio)
 
     @property
     def in_part(self):
@@ -660,6 +705,7 @@ def matches_of(gift):
             currency,
             total,
             min(gift.amount_minor * ratio, per_gift_cap or gift.amount_minor * ratio),
+            ratio,
         )
         for sponsor, ratio, per_gift_cap, currency, total in rows
         if total > 0
@@ -729,10 +775,17 @@ class FundraiserFigures:
     goal_minor: int
     raised_minor: int = 0
     gift_count: int = 0
+    # What sponsors' matches added to the page's gifts: the sponsors' money, counted on
+    # the project apart from donors' and never in the page's raised.
+    matched_minor: int = 0
 
     @property
     def raised(self):
         return format_money(self.raised_minor, self.currency)
+
+    @property
+    def matched(self):
+        return format_money(self.matched_minor, self.currency)
 
     @property
     def goal(self):
@@ -765,11 +818,22 @@ def fundraiser_figures(fundraiser):
             gifts=Count("gift", distinct=True, filter=Q(gift__net_minor__gt=0)),
         )
     )
+    matched = (
+        Entry.objects.filter(
+            matched_gift__fundraiser=fundraiser,
+            account=Entry.Account.MATCH,
+            project_id=fundraiser.project_id,
+            currency=fundraiser.project.currency,
+        )
+        .counting()
+        .aggregate(matched=_matched())["matched"]
+    )
     return FundraiserFigures(
         currency=fundraiser.project.currency,
         goal_minor=fundraiser.goal_minor,
         raised_minor=row["raised"],
         gift_count=row["gifts"],
+        matched_minor=matched,
     )
 
 
@@ -856,6 +920,27 @@ def sponsor_matches(donor, year):
             "unpaid": format_money(matched - paid, currency),
         }
         for name, currency, matched, paid in rows.values_list("match__name", "currency", "matched", "paid")
+    ]
+
+
+def sponsor_match_totals(donor, year):
+    """The total line under a sponsor's matches of `year`, per currency: matched, paid in
+    and still to pay, summed as sponsor_matches sums each match. Shown even when nothing
+    is paid in yet, when the statement's gifts have no total of their own. One query."""
+    start, end = year_bounds(year)
+    rows = _matched_sums(
+        Entry.objects.filter(match__sponsor=donor, occurred_at__gte=start, occurred_at__lt=end).values_list(
+            "currency"
+        )
+    ).order_by("currency")
+    return [
+        {
+            "currency": currency,
+            "matched": format_money(matched, currency),
+            "paid": format_money(paid, currency),
+            "unpaid": format_money(matched - paid, currency),
+        }
+        for currency, matched, paid in rows.values_list("currency", "matched", "paid")
     ]
 
 

@@ -98,6 +98,9 @@ class Entry(models.Model):
     FUND_USE_KINDS = (Kind.FUND_USE, Kind.FUND_USE_CORRECTION)
     # What a match has pledged, net of returns: its running balance (Match.matched_minor).
     MATCH_BALANCE_KINDS = (Kind.MATCH_PLEDGE, Kind.MATCH_PLEDGE_RETURN)
+    # What matches pledged to one project: the balance's kinds, and the pledges that moved
+    # in and out with their gifts (on the match account; they add up to nothing per match).
+    MATCH_PLEDGED_KINDS = (*MATCH_BALANCE_KINDS, Kind.MOVE_OUT, Kind.MOVE_IN)
 
     # What makes the entry one of a kind: a redelivered event, or a step applied twice,
     # finds its key taken and writes nothing (see ledger.services).

@@ -26,10 +26,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns import services as matching
+from campaigns.models import Match
 from donations import signals
 from donations.models import Gift, GiftMove, Project, money_writes
 from donations.money import format_signed_money
 from ledger.models import Entry, FundUse, GiftMonth, month_of
+from podari import page_cache
 from podari.db import insert_all_unless_exist
 
 Kind, Account = Entry.Kind, Entry.Account
@@ -507,7 +509,37 @@ def move_gift(gift, to_project, *, by, reason=""):
             gift.net_minor = net
         gift.save_changes()
         _move_stored_sums(before, _contribution(gift))
+        # The sponsors' pledges go with the gift, so both projects' matched money stays right.
+        matching.follow_move(gift, from_project, origin, move.moved_at, key=f"move:{move.pk}")
         return move
+
+
+# Matches
+
+
+def finish_match(match, *, origin, at):
+    """Close a match (campaigns.services.finish): a challenge met or missed, its unused
+    remainder returned to the sponsor or given to the general fund; entries dated `at`.
+    Safe twice and from two workers at once: the second waits on the match's row lock,
+    then finds it finished and writes nothing. Returns the entries written."""
+    with _atomic():
+        written = matching.finish(match, origin, at)
+        # The status moves by update(), which sends no signal: the pages that say
+        # "doubled" are told here, once the change is committed.
+        page_cache.invalidate_pages_on_commit()
+    return written
+
+
+def finish_ended_matches(now=None):
+    """Finish every match whose end has passed (the worker's task, ledger.tasks). Returns
+    the ids of the matches looked at."""
+    origin = Origin(source=Entry.Source.STAFF, note="Finished by the worker when the match ended")
+    ended = list(Match.objects.ended_unfinished(now).order_by("ends_at", "pk"))
+    for match in ended:
+        # Dated at the match's end, not when the worker got to it: a match ending at
+        # midnight on December 31 belongs to that year's statements.
+        finish_match(match, origin=origin, at=match.ends_at)
+    return [match.pk for match in ended]
 
 
 def _available(project, currency):

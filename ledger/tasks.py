@@ -1,20 +1,24 @@
 """Background tasks of the ledger (django-tasks): run by `manage.py run_worker`.
 
 Cron or the host's scheduler runs the full `manage.py reconcile_stripe` (see the README),
-or enqueues `reconcile_stripe`; the worker itself sweeps abandoned checkouts."""
+or enqueues `reconcile_stripe`; the worker itself sweeps abandoned checkouts and finishes
+matches that have ended."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django_tasks import task
 
-from ledger import reconciliation
+from ledger import reconciliation, services
 from podari.periodic import periodic, schedule_next
 
 # Stripe expires an unpaid Checkout Session 24 hours after it was made; an hour more lets
 # its own `checkout.session.expired` event arrive first.
 ABANDONED_CHECKOUT_AFTER = timedelta(hours=25)
 SWEEP_SECONDS = 3600
+# Pages stop offering an ended match at its end by themselves (content_cache); this only
+# settles its money, so a minute's delay harms nothing.
+MATCH_SWEEP_SECONDS = 60
 
 
 @task()
@@ -49,3 +53,16 @@ def sweep_abandoned_checkouts():
         return {"run": run.pk, "status": run.status, "differences": run.summary.get("differences", 0)}
     finally:
         schedule_next(sweep_abandoned_checkouts, SWEEP_SECONDS)
+
+
+@periodic(MATCH_SWEEP_SECONDS)
+@task()
+def finish_ended_matches():
+    """Finish the matches whose end has passed, as staff's "finish" action does: a challenge
+    met or missed, the unused remainder returned or given to the general fund. Two runs at
+    once finish each match once (its row lock)."""
+    try:
+        return services.finish_ended_matches()
+    finally:
+        # Even after a failure, so that one bad match does not stop the schedule.
+        schedule_next(finish_ended_matches, MATCH_SWEEP_SECONDS)

@@ -3,10 +3,11 @@
 Pages that bypass the page cache (staff, donors back from checkout, the first reader
 after a change) still ask the same questions over and over: which story comes before
 this one, what a story card looks like. The answers change only when a story or project
-does, which replaces the content version (podari/page_cache.py), or when a scheduled
-story goes live, which saves nothing. So a value kept here is stored under the content
-version and expires when the next scheduled story is due; that moment is itself kept
-here, under the content version, and looked up again once it has passed.
+does, which replaces the content version (podari/page_cache.py), or when content changes
+by itself, which saves nothing: a scheduled story goes live, a match starts or ends. So a
+value kept here is stored under the content version and expires at the next such moment
+(next_change_at); that moment is itself kept here, under the content version, and looked
+up again once it has passed.
 
 Nothing here is used while PAGE_CACHE_ENABLED is off: the test suite and the benchmark's
 query counts see every query a page can make.
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from podari.page_cache import GIFTS_VERSION_KEY, VERSION_KEY, content_version, gifts_version
 
-NO_PUBLICATION = "none"
+NO_CHANGE = "none"
 
 
 def _request_versions(request):
@@ -42,24 +43,34 @@ def request_gifts_version(request):
     return _request_versions(request)[1]
 
 
-def seconds_to_keep(version, next_publish=None):
-    """How long a value built under `version` may be kept: PAGE_CACHE_SECONDS, or less
-    when a scheduled story goes live sooner. `next_publish`: the kept moment, if read."""
+def next_change_at():
+    """The next moment public content changes by itself, with no save to move the
+    version: a scheduled story goes live, or a match starts or ends (and pages start or
+    stop saying "your gift is doubled"). None when nothing is due."""
+    from campaigns.models import Match
     from stories.models import Story
 
+    moments = (Story.objects.next_publish_at(), Match.objects.next_change_at())
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
+def seconds_to_keep(version, next_change=None):
+    """How long a value built under `version` may be kept: PAGE_CACHE_SECONDS, or less
+    when content changes by itself sooner (next_change_at). `next_change`: the kept
+    moment, if read."""
     now = timezone.now()
-    if next_publish is None:
-        next_publish = cache.get(f"content:{version}:next-publish")
-    if next_publish is None or (next_publish != NO_PUBLICATION and next_publish <= now):
-        next_publish = Story.objects.next_publish_at() or NO_PUBLICATION
-        cache.set(f"content:{version}:next-publish", next_publish, settings.PAGE_CACHE_SECONDS)
-    if next_publish == NO_PUBLICATION:
+    if next_change is None:
+        next_change = cache.get(f"content:{version}:next-change")
+    if next_change is None or (next_change != NO_CHANGE and next_change <= now):
+        next_change = next_change_at() or NO_CHANGE
+        cache.set(f"content:{version}:next-change", next_change, settings.PAGE_CACHE_SECONDS)
+    if next_change == NO_CHANGE:
         return settings.PAGE_CACHE_SECONDS
-    return max(0, min(settings.PAGE_CACHE_SECONDS, int((next_publish - now).total_seconds())))
+    return max(0, min(settings.PAGE_CACHE_SECONDS, int((next_change - now).total_seconds())))
 
 
 def cached(request, name, build):
-    """build(), kept under the content version until the next scheduled story is due.
+    """build(), kept under the content version until content next changes by itself.
 
     The value's timeout ends at that moment (seconds_to_keep), so whatever the cache
     still holds is current: one read, no second look at the schedule.

@@ -173,9 +173,9 @@ class PublicPageCacheMiddleware:
         return response
 
     def _timeout(self, version):
-        # A scheduled story goes live with no save to bump the version, so no page is
-        # kept past that moment (itself kept under the content version: no query for
-        # every page stored).
+        # A scheduled story goes live, and a match starts or ends, with no save to bump
+        # the version, so no page is kept past that moment (itself kept under the content
+        # version: no query for every page stored).
         from podari.content_cache import seconds_to_keep
 
         return seconds_to_keep(version)

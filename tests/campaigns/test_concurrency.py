@@ -81,3 +81,41 @@ def test_fifty_payments_at_once_never_match_more_than_is_left(make_project, make
     assert sum(pledges.values()) == 100_000
     assert Gift.objects.filter(pk__in=[g.pk for g in gifts], status=Gift.Status.SUCCEEDED).count() == DONORS
     assert audit.differences() == []
+
+
+def test_two_workers_finishing_the_same_ended_match_at_once_finish_it_once(
+    project, general_fund, make_match, make_gift
+):
+    from django.utils import timezone
+
+    from ledger import services
+
+    match = make_match([project], remainder=Match.Remainder.GENERAL_FUND)
+    make_gift(project, amount_minor=30_000)
+    Match.objects.filter(pk=match.pk).update(ends_at=timezone.now())
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            services.finish_ended_matches()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {Match._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        for thread in threads:
+            thread.start()
+        wait_until_queued(cursor, 2, timeout=30)
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+
+    match.refresh_from_db()
+    assert (match.status, match.matched_minor) == (Match.Status.FINISHED, match.cap_minor)
+    assert Entry.objects.filter(match=match, project=general_fund).count() == 1
+    assert audit.differences() == []

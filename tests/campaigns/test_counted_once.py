@@ -158,3 +158,28 @@ def test_a_sponsor_who_has_not_paid_yet_is_still_sent_a_statement_of_its_match(
     make_gift(project, amount_minor=5_000)
     assert sponsor in donors_for_year(timezone.localdate().year)
     assert sponsor not in donors_for_year(timezone.localdate().year - 1)
+
+
+def test_a_sponsor_who_has_only_pledged_gets_a_statement_with_total_lines(
+    project, make_match, make_gift, sponsor
+):
+    from types import SimpleNamespace
+
+    from donors.emails import _statement
+
+    make_match([project])
+    make_gift(project, amount_minor=5_000)
+    make_gift(project, amount_minor=2_500)
+    year = timezone.localdate().year
+    _, context, _ = _statement(SimpleNamespace(data={"year": year}, donor=sponsor))
+    assert context["totals"] == []
+    assert figures.sponsor_match_totals(sponsor, year) == [
+        {"currency": "usd", "matched": "$75", "paid": "$0", "unpaid": "$75"}
+    ]
+
+    text = render_to_string("email/statement.txt", context)
+    assert f"Total for {year}: nothing paid in yet" in text
+    assert "Total: $75 matched; $0 paid in, $75 still to pay" in text
+    html = render_to_string("email/statement.html", context)
+    assert f"Total for {year}: nothing paid in yet" in html
+    assert '<th scope="row">Total</th><td><strong>$75</strong></td>' in html

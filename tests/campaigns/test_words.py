@@ -63,3 +63,19 @@ def test_the_thank_you_page_says_what_the_match_added_and_when_it_was_only_part(
         "<strong>Acme Corp matched $50 of your gift</strong>: that was all the match had left for it." in html
     )
     assert "your receipt shows only yours" in html
+
+
+def test_a_challenge_shows_donors_way_to_its_target_on_the_project_page(
+    client, project, make_match, make_gift
+):
+    from campaigns.models import Match
+
+    make_match([project], kind=Match.Kind.CHALLENGE, target_minor=50_000)
+    make_gift(project, amount_minor=12_000)
+    html = client.get(project.get_absolute_url()).content.decode()
+    assert "$120 of the $500 target given by donors</p>" in html
+    assert '<progress max="100" value="24" aria-label="$120 of the $500 target given by donors">' in html
+
+    make_gift(project, amount_minor=40_000)
+    html = client.get(project.get_absolute_url()).content.decode()
+    assert "$520 of the $500 target given by donors: the challenge is met" in html

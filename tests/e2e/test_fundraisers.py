@@ -22,12 +22,9 @@ def _photo(tmp_path):
     return path
 
 
-def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
-    browser_page, chromium, live_server, content, console_errors, mailoutbox, django_user_model, tmp_path
-):
-    page = browser_page
-
-    # The supporter asks for a link and signs in with it.
+def make_birthday_page(page, mailoutbox, tmp_path):
+    """The supporter asks for a link, signs in with it and makes a birthday page for the
+    CAR-T project; it waits for approval."""
     page.goto("/fundraisers/")
     assert_no_axe_violations(page, "fundraiser_start")
     page.get_by_role("textbox", name="Your email address").fill("lena@example.com")
@@ -41,7 +38,6 @@ def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your fundraiser pages")
     assert_no_axe_violations(page, "fundraiser_mine")
 
-    # ... and makes a birthday page for the CAR-T project.
     page.get_by_role("link", name="Start a new page").click()
     assert_no_axe_violations(page, "fundraiser_form")
     page.get_by_label("Which project will your page support?").select_option(
@@ -62,7 +58,9 @@ def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
     expect(page.get_by_text("Waiting for approval")).to_be_visible()
     assert_no_axe_violations(page, "fundraiser_owner")
 
-    # A member of staff approves it in the admin.
+
+def approve_in_admin(chromium, live_server, django_user_model):
+    """A member of staff approves the waiting page in the admin."""
     django_user_model.objects.create_superuser("boss", "boss@example.com", "a-long-test-password-1")
     staff_context = chromium.new_context(base_url=live_server.url, locale="en-US")
     staff = staff_context.new_page()
@@ -77,9 +75,10 @@ def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
     expect(staff.get_by_text("Approved 1 page(s).")).to_be_visible()
     staff_context.close()
 
-    # A donor opens the page and gives on it through the simulated checkout.
-    donor_context = chromium.new_context(base_url=live_server.url, locale="en-US")
-    donor = donor_context.new_page()
+
+def give_on_the_page(donor, amount):
+    """A donor gives on Lena's page through the simulated checkout, named, and lands on
+    the thank-you page."""
     donor.goto("/fundraisers/lenas-40th-birthday/")
     assert_no_axe_violations(donor, "fundraiser_detail")
     donor.get_by_role("link", name="Give on this page").click()
@@ -88,10 +87,23 @@ def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
     donor.get_by_role("radio", name="My name and the amount").check()
     donor.get_by_role("textbox", name=re.compile("^Your name")).fill("Ada")
     donor.get_by_role("textbox", name="Email").fill("ada@example.com")
-    flows.fill_donate_form(donor, "40")
+    flows.fill_donate_form(donor, amount)
     donor.get_by_role("button", name=re.compile(r"^Pay ")).click()
     donor.wait_for_url(re.compile(r"/donate/thanks/\?session_id="))
     expect(donor.get_by_role("link", name="Lena’s 40th birthday")).to_be_visible()  # counts there too
+
+
+def test_a_supporter_makes_a_birthday_page_staff_approve_it_and_a_donor_gives(
+    browser_page, chromium, live_server, content, console_errors, mailoutbox, django_user_model, tmp_path
+):
+    page = browser_page
+    make_birthday_page(page, mailoutbox, tmp_path)
+    approve_in_admin(chromium, live_server, django_user_model)
+
+    # A donor opens the page and gives on it through the simulated checkout.
+    donor_context = chromium.new_context(base_url=live_server.url, locale="en-US")
+    donor = donor_context.new_page()
+    give_on_the_page(donor, "40")
 
     # The page shows its own figures and the project's, which counts the gift once.
     donor.goto("/fundraisers/lenas-40th-birthday/")
