@@ -126,7 +126,7 @@ class DonateForm(forms.Form):
     # One-time is preselected: nobody signs up for repeated charges without choosing to.
     frequency = forms.ChoiceField(
         label="How often",
-        choices=[(Gift.Frequency.ONE_TIME, "Give once"), (Gift.Frequency.MONTHLY, "Give monthly")],
+        choices=[(Gift.Frequency.ONE_TIME, "One-time"), (Gift.Frequency.MONTHLY, "Monthly")],
         initial=Gift.Frequency.ONE_TIME,
         required=False,  # a form sent without it (an older page) gives once
         widget=forms.RadioSelect,
@@ -177,6 +177,19 @@ class DonateForm(forms.Form):
         max_length=200,
         help_text="Only if you chose “In honor of” or “In memory of”.",
     )
+    dedication_notify_email = forms.EmailField(
+        label="Tell their family by email",
+        required=False,
+        max_length=254,
+        help_text="We email them once your gift arrives, with your message. We never write to them again.",
+    )
+    dedication_message = forms.CharField(
+        label="Your message to them",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    dedication_shows_amount = forms.BooleanField(label="Tell them the amount of my gift", required=False)
 
     # A gift made on a supporter's fundraiser page (its slug): the page's project is the
     # gift's, and the donor chooses what the page's owner sees of it.
@@ -215,7 +228,11 @@ class DonateForm(forms.Form):
         slug = self.data.get("project") if self.is_bound else self.initial.get("project")
         project = next((p for p in projects if p.slug == slug), projects[0] if projects else None)
         self.chosen_project = project
-        self.amounts = gift_amounts(project.currency if project else settings.DEFAULT_CURRENCY)
+        # Monthly gifts have presets of their own: the form draws those of the frequency chosen
+        # (?frequency=monthly, or as sent); with JavaScript the page swaps them as it changes.
+        self.monthly = self._value("frequency") == Gift.Frequency.MONTHLY
+        currency = project.currency if project else settings.DEFAULT_CURRENCY
+        self.amounts = gift_amounts(currency, monthly=self.monthly)
         shown = self.data.get("currency", "").lower() if self.is_bound else ""
         self.currency_changed = bool(shown) and shown != self.amounts.currency
         if self.currency_changed:
@@ -223,10 +240,27 @@ class DonateForm(forms.Form):
             # JavaScript): ask again rather than charge, say, ¥5,000 for a "$50" button.
             self.data = self.data.copy()
             self.data.pop("amount_preset", None)
+        presets = set(self.amounts.presets)
+        # Without JavaScript a donor may switch the frequency after choosing an amount drawn
+        # for the other one: it was on their page, so it is taken (and drawn again, chosen).
+        sent = str(self.data.get("amount_preset", "")) if self.is_bound else ""
+        if sent.isdigit() and int(sent) in gift_amounts(currency, monthly=not self.monthly).presets:
+            presets.add(int(sent))
+        self.preset_values = [str(minor) for minor in sorted(presets)]
         self.fields["amount_preset"].choices = [
-            (str(minor), self.amounts.format(minor)) for minor in self.amounts.presets
+            (str(minor), self.amounts.format(minor)) for minor in sorted(presets)
         ] + [(OTHER_AMOUNT, "Other amount")]
         self.fields["amount_custom"].help_text = amount_help(self.amounts)
+        asked = self.initial.pop("amount_minor", None)
+        if asked is not None and not self.is_bound:
+            # An amount a link asks for: its preset, or typed in "Other amount".
+            if str(asked) in self.preset_values:
+                self.initial["amount_preset"] = str(asked)
+            elif self.amounts.min_minor <= asked <= self.amounts.max_minor:
+                self.initial["amount_preset"] = OTHER_AMOUNT
+                typed = str(to_major(asked, self.amounts.currency))
+                # "40", as a donor would type it, not "40.00".
+                self.initial["amount_custom"] = typed.rstrip("0").rstrip(".") if "." in typed else typed
         self.initial.setdefault("amount_preset", str(self.amounts.default_preset))
         # Drawn for the form as it stands; the page's script keeps them in step as it changes.
         self.payment = self._payment_words()
@@ -260,7 +294,7 @@ class DonateForm(forms.Form):
                 amount = parse_major_amount(typed, amounts.currency)
             except (ValueError, ArithmeticError):  # not an amount, or too many digits to be one
                 amount = None
-        elif choice in [str(minor) for minor in amounts.presets]:
+        elif choice in self.preset_values:
             amount = int(choice)
         # Only an amount the form would take is named; anything else shows the fee's rule.
         if amount is not None and not (
@@ -270,7 +304,7 @@ class DonateForm(forms.Form):
         return PaymentWords(
             amount_minor=amount,
             currency=amounts.currency,
-            monthly=self._value("frequency") == Gift.Frequency.MONTHLY,
+            monthly=self.monthly,
             cover_fee=bool(self._value("cover_fee")),
         )
 
@@ -299,6 +333,7 @@ class DonateForm(forms.Form):
         options = {}
         for project in self.projects:
             amounts = gift_amounts(project.currency)
+            monthly_amounts = gift_amounts(project.currency, monthly=True)
             currency = amounts.currency
             options.setdefault(
                 currency,
@@ -309,6 +344,8 @@ class DonateForm(forms.Form):
                     "name": amounts.name,
                     "presets": [[str(m), amounts.format(m)] for m in amounts.presets],
                     "default": str(amounts.default_preset),
+                    "presets_monthly": [[str(m), amounts.format(m)] for m in monthly_amounts.presets],
+                    "default_monthly": str(monthly_amounts.default_preset),
                     "help": amount_help(amounts),
                     "min": amounts.min_minor,
                     "max": amounts.max_minor,
@@ -387,6 +424,10 @@ class DonateForm(forms.Form):
             self.add_error("donor_name", "Enter the name to show on the donor list, or untick the box.")
         if cleaned.get("dedication") and not cleaned.get("dedication_name", "").strip():
             self.add_error("dedication_name", "Enter the name of the person this gift honors or remembers.")
+        if cleaned.get("dedication_notify_email") and not cleaned.get("dedication"):
+            self.add_error(
+                "dedication_notify_email", "Choose “In honor of” or “In memory of” to tell their family."
+            )
         return cleaned
 
     def create_gift(self):
@@ -405,6 +446,9 @@ class DonateForm(forms.Form):
             show_name_publicly=data["show_name_publicly"],
             dedication=data["dedication"] or "",
             dedication_name=data["dedication_name"].strip() if data["dedication"] else "",
+            dedication_notify_email=data["dedication_notify_email"] if data["dedication"] else "",
+            dedication_message=data["dedication_message"].strip() if data["dedication"] else "",
+            dedication_shows_amount=bool(data["dedication"] and data["dedication_shows_amount"]),
             # Asked for, not given: anyone can type an address. Applied once the gift is paid.
             wants_impact_emails=data["wants_impact_emails"],
             fundraiser=self.fundraiser_page,
@@ -419,7 +463,8 @@ class DonateForm(forms.Form):
     @classmethod
     def initial_from_gift(cls, gift):
         """Fill the form again from a gift, when the donor comes back from checkout."""
-        presets = [str(minor) for minor in gift_amounts(gift.currency).presets]
+        monthly = gift.frequency == Gift.Frequency.MONTHLY
+        presets = [str(minor) for minor in gift_amounts(gift.currency, monthly=monthly).presets]
         amount = str(gift.amount_minor)
         initial = {
             "project": gift.project.slug,
@@ -428,6 +473,9 @@ class DonateForm(forms.Form):
             "show_name_publicly": gift.show_name_publicly,
             "dedication": gift.dedication,
             "dedication_name": gift.dedication_name,
+            "dedication_notify_email": gift.dedication_notify_email,
+            "dedication_message": gift.dedication_message,
+            "dedication_shows_amount": gift.dedication_shows_amount,
             "frequency": gift.frequency,
             "cover_fee": bool(gift.fee_covered_minor),
             "wants_impact_emails": gift.wants_impact_emails,

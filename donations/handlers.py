@@ -441,7 +441,8 @@ def invoice_paid(invoice, event):
     customer_id = so.object_id(invoice.get("customer"))
     recurring.mark_started(subscription_id=subscription_id, customer_id=customer_id, as_of=event.created)
     # A paid month makes a past-due gift active again (unless newer news says otherwise).
-    recurring.set_state(as_of=event.created, status=RecurringGift.Status.ACTIVE)
+    if recurring.set_state(as_of=event.created, status=RecurringGift.Status.ACTIVE):
+        recurring.current_period_end = so.invoice_period_end(invoice) or recurring.current_period_end
     recurring.save()
     _remember_customer(recurring.donor, customer_id)
 
@@ -527,6 +528,7 @@ def apply_subscription(subscription, event, *, deleted):
     """Apply a subscription's state as Stripe states it (an event, or reconciliation)."""
     metadata = so.metadata(subscription)
     recurring = _locked_recurring_gift(subscription_id=subscription.get("id", ""), metadata=metadata)
+    was_cancelled = recurring is not None and recurring.status == RecurringGift.Status.CANCELLED
     if recurring is None:
         if not so.has_site_marker(subscription):
             raise NotThisSites("A subscription this site did not create (no site marker).")
@@ -548,19 +550,30 @@ def apply_subscription(subscription, event, *, deleted):
     ending = bool(subscription.get("cancel_at_period_end") or subscription.get("cancel_at"))
     cancelled = status == RecurringGift.Status.CANCELLED
     ended_at = subscription.get("ended_at") or subscription.get("canceled_at")
-    recurring.set_state(
+    applied = recurring.set_state(
         as_of=event.created,
         status=status,
         cancel_at_period_end=ending and not cancelled,
         cancelled_at=so.from_unix(ended_at),
         reason=_cancellation_reason(subscription) if (ending or cancelled) else "",
     )
+    if applied:
+        # The donor's page shows these: the next charge, a pause, and a changed amount (the
+        # site writes the new amounts into the subscription's metadata when it changes them).
+        period_end = so.subscription_period_end(subscription)
+        recurring.current_period_end = period_end or recurring.current_period_end
+        recurring.paused_until = so.subscription_resumes_at(subscription)
+        if amount := so.whole_number(metadata.get("amount_minor")):
+            recurring.amount_minor = amount
+            recurring.fee_covered_minor = so.whole_number(metadata.get("fee_covered_minor"))
     # An update can be the first news of a subscription the form's record is waiting for.
     recurring.stripe_subscription_id = recurring.stripe_subscription_id or subscription.get("id")
     recurring.stripe_customer_id = recurring.stripe_customer_id or so.object_id(subscription.get("customer"))
     if recurring.is_running and not recurring.started_at:
         recurring.started_at = so.from_unix(subscription.get("start_date")) or timezone.now()
     recurring.save()
+    if recurring.status == RecurringGift.Status.CANCELLED and not was_cancelled:
+        signals.monthly_gift_cancelled.send(sender=RecurringGift, recurring_gift=recurring)
 
 
 @handles("customer.subscription.updated")

@@ -65,6 +65,12 @@ class ProjectQuerySet(models.QuerySet):
     def accepting_gifts(self):
         return self.exclude(status=Project.Status.CLOSED)
 
+    def listed(self):
+        """The projects the Projects page lists, and the home page counts: one source, so
+        the two cannot disagree. The general fund is not a project of its own: the page
+        offers it apart ("Give where it is needed most")."""
+        return self.filter(is_general_fund=False).order_by(Project.status_order(), "position", "title")
+
     def add_to_totals(self, project_id, currency, raised_minor, gift_count):
         """Add to one project's stored totals (negative numbers take away), if the
         project is in this currency.
@@ -502,6 +508,11 @@ class Gift(models.Model):
     show_name_publicly = models.BooleanField("show name on the donor list", default=False)
     dedication = models.CharField(max_length=10, choices=Dedication.choices, blank=True, default="")
     dedication_name = models.CharField(max_length=200, blank=True)
+    # The donor may have the honoree's family told of the dedication by email, once the gift
+    # is paid: their own words, and the amount only if they choose.
+    dedication_notify_email = models.EmailField("tell by email", blank=True)
+    dedication_message = models.TextField("message to them", blank=True)
+    dedication_shows_amount = models.BooleanField("tell them the amount", default=False)
     # "Email me stories", as ticked on the donate form: applied to the donor only once this
     # gift is paid, and never over an unsubscribe (see donors/consent.py).
     wants_impact_emails = models.BooleanField(
@@ -820,6 +831,10 @@ class RecurringGift(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(blank=True)
+    # From the subscription's webhooks: when the current month ends (the next charge), and
+    # until when the donor paused it (Stripe's pause_collection.resumes_at).
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
     # Stripe's time of the newest subscription state applied: an older event never wins.
     state_as_of = models.BigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -865,6 +880,18 @@ class RecurringGift(models.Model):
     @property
     def is_running(self):
         return self.status in self.RUNNING_STATUSES
+
+    @property
+    def is_paused(self):
+        return self.paused_until is not None and self.paused_until > timezone.now()
+
+    @property
+    def next_charge_at(self):
+        """When Stripe charges next, as its webhooks said: the end of the current month. None
+        while paused (Stripe voids the invoices until the pause ends) or ending."""
+        if not self.is_running or self.cancel_at_period_end or self.is_paused:
+            return None
+        return self.current_period_end
 
     @property
     def monthly_charge_minor(self):

@@ -173,6 +173,21 @@ GIFT_AMOUNTS_BY_CURRENCY = {
     "tnd": ((75_000, 150_000, 300_000, 750_000), 15_000, 75_000_000),
 }
 
+# Monthly presets, smaller than the one-time ones (DONATION_MONTHLY_PRESETS_MINOR for the
+# default currency). Each is within its currency's limits above and chargeable.
+MONTHLY_PRESETS_BY_CURRENCY = {
+    "usd": (1_000, 2_500, 5_000, 10_000),
+    "eur": (1_000, 2_500, 5_000, 10_000),
+    "gbp": (1_000, 2_500, 5_000, 10_000),
+    "jpy": (1_000, 3_000, 5_000, 10_000),
+    "krw": (10_000, 30_000, 50_000, 100_000),
+    "kwd": (3_000, 10_000, 20_000, 30_000),
+    "bhd": (3_000, 10_000, 20_000, 40_000),
+    "omr": (3_000, 10_000, 20_000, 40_000),
+    "jod": (5_000, 20_000, 35_000, 70_000),
+    "tnd": (30_000, 75_000, 150_000, 300_000),
+}
+
 
 def project_currencies():
     """The currencies a project may take gifts in: PROJECT_CURRENCIES, or the default currency
@@ -186,8 +201,8 @@ def currency_label(currency: str) -> str:
     return f"{currency.upper()}: {get_currency_name(currency.upper(), count=2, locale='en_US')}"
 
 
-def gift_amounts(currency: str) -> GiftAmounts:
-    """Presets and limits for gifts in `currency`.
+def gift_amounts(currency: str, *, monthly: bool = False) -> GiftAmounts:
+    """Presets and limits for gifts in `currency`, one-time or monthly (the limits are the same).
 
     A currency without a row gets the default currency's amounts moved to its number of
     decimals (and rounded to Stripe's steps), which keeps them whole and chargeable; give it a
@@ -196,12 +211,14 @@ def gift_amounts(currency: str) -> GiftAmounts:
     currency = currency.lower()
     if currency == settings.DEFAULT_CURRENCY:
         presets, low, high = (
-            settings.DONATION_PRESETS_MINOR,
+            settings.DONATION_MONTHLY_PRESETS_MINOR if monthly else settings.DONATION_PRESETS_MINOR,
             settings.DONATION_MIN_MINOR,
             settings.DONATION_MAX_MINOR,
         )
     elif currency in GIFT_AMOUNTS_BY_CURRENCY:
         presets, low, high = GIFT_AMOUNTS_BY_CURRENCY[currency]
+        if monthly:
+            presets = MONTHLY_PRESETS_BY_CURRENCY[currency]
     else:
         shift = decimals_for(currency) - decimals_for(settings.DEFAULT_CURRENCY)
 
@@ -209,7 +226,7 @@ def gift_amounts(currency: str) -> GiftAmounts:
             value = int(Decimal(minor).scaleb(shift).to_integral_value(rounding="ROUND_CEILING"))
             return value if is_chargeable(value, currency) else value + 10 - value % 10
 
-        defaults = gift_amounts(settings.DEFAULT_CURRENCY)
+        defaults = gift_amounts(settings.DEFAULT_CURRENCY, monthly=monthly)
         presets = [scaled(m) for m in defaults.presets]
         low, high = scaled(defaults.min_minor), scaled(defaults.max_minor)
     return GiftAmounts(currency=currency, presets=tuple(presets), min_minor=low, max_minor=high)

@@ -1,5 +1,7 @@
 """Giving: from a valid donate form to a Stripe Checkout Session (or the simulated one)."""
 
+import calendar
+import datetime
 import json
 import logging
 import secrets
@@ -11,7 +13,7 @@ from django.urls import reverse
 
 from donations import simulated_stripe, stripe_gateway, webhooks
 from donations.models import Gift, RecurringGift
-from donations.money import format_money
+from donations.money import fee_to_cover, format_money
 from ledger import figures
 
 logger = logging.getLogger(__name__)
@@ -191,7 +193,20 @@ def _simulated_metadata(gift):
             amount_minor=str(recurring.amount_minor),
             currency=recurring.currency,
         )
+        # The monthly gift's current split (the donor may have changed the amount since).
+        metadata.pop("fee_covered_minor", None)
+        if recurring.fee_covered_minor:
+            metadata["fee_covered_minor"] = str(recurring.fee_covered_minor)
     return metadata
+
+
+def month_later(unix_time, months=1):
+    """The same day `months` later (the month's last day if shorter), as Stripe bills."""
+    when = datetime.datetime.fromtimestamp(unix_time, tz=datetime.UTC)
+    year, month = divmod(when.month - 1 + months, 12)
+    year, month = when.year + year, month + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return int(when.replace(year=year, month=month, day=day).timestamp())
 
 
 def simulated_completed_event(gift, *, subscription_id=None, customer_id=None):
@@ -254,6 +269,11 @@ def _simulated_invoice_events(recurring, *, billing_reason, email, name):
         },
         "period_start": now,
         "period_end": now,
+        # The month paid for, as Stripe states it on the invoice's line.
+        "lines": {
+            "object": "list",
+            "data": [{"object": "line_item", "period": {"start": now, "end": month_later(now)}}],
+        },
         "status": "paid",
         "status_transitions": {"finalized_at": now, "paid_at": now},
         "total": total,
@@ -328,7 +348,9 @@ def simulate_next_monthly_payment(recurring):
         _send_simulated(event)
 
 
-def cancel_simulated_subscription(recurring, *, reason="cancellation_requested", lose_webhook=False):
+def cancel_simulated_subscription(
+    recurring, *, reason="cancellation_requested", comment=None, lose_webhook=False
+):
     """Simulated mode only: the donor cancels; Stripe sends customer.subscription.deleted
     (which never arrives, with `lose_webhook`)."""
     _check_simulated(recurring)
@@ -340,7 +362,7 @@ def cancel_simulated_subscription(recurring, *, reason="cancellation_requested",
         "cancel_at": None,
         "cancel_at_period_end": False,
         "canceled_at": now,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": reason},
+        "cancellation_details": {"comment": comment, "feedback": None, "reason": reason},
         "currency": recurring.currency,
         "customer": recurring.stripe_customer_id,
         "ended_at": now,
@@ -420,6 +442,131 @@ def cancel_monthly_gift(recurring, *, comment):
     """Cancel a monthly gift at Stripe (the simulated Stripe in simulated checkout). Its
     status changes when `customer.subscription.deleted` arrives. Raises StripeUnavailable."""
     if settings.SIMULATED_CHECKOUT and (recurring.stripe_subscription_id or "").startswith("sub_simulated_"):
-        cancel_simulated_subscription(recurring, reason="cancellation_requested")
+        cancel_simulated_subscription(recurring, reason="cancellation_requested", comment=comment)
         return "canceled"
     return stripe_gateway.cancel_subscription(recurring.stripe_subscription_id, comment=comment)
+
+
+# A monthly donor's own changes, from their giving page: the amount and a pause (a cancellation
+# is cancel_monthly_gift above). Each asks Stripe (or the simulated Stripe) to make it; the
+# record changes only when the subscription's webhook arrives, as for a change in Stripe's portal.
+
+PAUSE_MONTHS = (1, 2, 3)
+
+
+def _amounts_metadata(amount_minor, fee_minor):
+    """The subscription's metadata that its invoices are split by (Stripe removes a key set to "")."""
+    return {"amount_minor": str(amount_minor), "fee_covered_minor": str(fee_minor) if fee_minor else ""}
+
+
+def change_monthly_amount(recurring, amount_minor):
+    """Charge `amount_minor` a month from the next month on, covering the card fee again if
+    the donor covered it. No proration: the month already paid stays as it was."""
+    fee = fee_to_cover(amount_minor, recurring.currency) if recurring.fee_covered_minor else 0
+    if settings.SIMULATED_CHECKOUT:
+        _check_simulated(recurring)
+        _send_simulated_update(recurring, amount_minor=amount_minor, fee_minor=fee)
+        return
+    subscription = stripe_gateway.retrieve_subscription(recurring.stripe_subscription_id)
+    items = (subscription.get("items") or {}).get("data") or []
+    # Checkout made two lines: the gift, at its amount, and the covered fee, if any.
+    gift_item = next((i for i in items if i["price"]["unit_amount"] == recurring.amount_minor), items[0])
+    updates = [
+        {
+            "id": item["id"],
+            "product": item["price"]["product"],
+            "unit_amount": amount_minor if item is gift_item else fee,
+        }
+        for item in items
+    ]
+    stripe_gateway.update_subscription_amounts(
+        recurring.stripe_subscription_id,
+        items=updates,
+        currency=recurring.currency,
+        metadata=_amounts_metadata(amount_minor, fee),
+    )
+
+
+def pause_monthly_gift(recurring, months):
+    """No charge for `months` months: Stripe voids the invoices until then."""
+    if months not in PAUSE_MONTHS:
+        raise ValueError(f"A pause is {PAUSE_MONTHS} months, not {months}.")
+    resumes_at = month_later(int(time.time()), months)
+    if settings.SIMULATED_CHECKOUT:
+        _check_simulated(recurring)
+        _send_simulated_update(recurring, resumes_at=resumes_at)
+        return
+    stripe_gateway.pause_subscription(recurring.stripe_subscription_id, resumes_at=resumes_at)
+
+
+def resume_monthly_gift(recurring):
+    """End a pause now: the next month is charged as usual."""
+    if settings.SIMULATED_CHECKOUT:
+        _check_simulated(recurring)
+        _send_simulated_update(recurring, resumes_at=None)
+        return
+    stripe_gateway.resume_subscription(recurring.stripe_subscription_id)
+
+
+# For _send_simulated_update: a change that leaves any pause as it is (None ends a pause).
+_KEEP_PAUSE = object()
+
+
+def _send_simulated_update(recurring, *, amount_minor=None, fee_minor=None, resumes_at=_KEEP_PAUSE):
+    """customer.subscription.updated, as Stripe sends it after the change."""
+    now = int(time.time())
+    first = recurring.payments.order_by("created_at").first()
+    metadata = _simulated_metadata(first) if first else {}
+    if amount_minor is not None:
+        metadata.update(_amounts_metadata(amount_minor, fee_minor))
+    else:
+        amount_minor, fee_minor = recurring.amount_minor, recurring.fee_covered_minor
+    if resumes_at is _KEEP_PAUSE:
+        resumes_at = int(recurring.paused_until.timestamp()) if recurring.is_paused else None
+    period_end = (
+        int(recurring.current_period_end.timestamp()) if recurring.current_period_end else month_later(now)
+    )
+    subscription = _simulated_subscription(
+        recurring, metadata=metadata, amounts=(amount_minor, fee_minor), period_end=period_end
+    )
+    subscription["pause_collection"] = {"behavior": "void", "resumes_at": resumes_at} if resumes_at else None
+    _send_simulated(_simulated_event("customer.subscription.updated", subscription, created=now))
+
+
+def _simulated_subscription(recurring, *, metadata, amounts, period_end, status="active"):
+    lines = [amount for amount in amounts if amount]
+    return {
+        "id": recurring.stripe_subscription_id,
+        "object": "subscription",
+        "cancel_at": None,
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "currency": recurring.currency,
+        "customer": recurring.stripe_customer_id,
+        "ended_at": None,
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "object": "subscription_item",
+                    "id": f"si_simulated_{recurring.pk}_{index}",
+                    "current_period_end": period_end,
+                    "price": {
+                        "object": "price",
+                        "currency": recurring.currency,
+                        "product": f"prod_simulated_{recurring.pk}_{index}",
+                        "unit_amount": amount,
+                        "recurring": {"interval": "month", "interval_count": 1},
+                    },
+                    "quantity": 1,
+                }
+                for index, amount in enumerate(lines)
+            ],
+        },
+        "livemode": False,
+        "metadata": metadata,
+        "pause_collection": None,
+        "start_date": int(recurring.started_at.timestamp()) if recurring.started_at else int(time.time()),
+        "status": status,
+    }

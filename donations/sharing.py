@@ -1,4 +1,4 @@
-"""Share links for the thank-you page: plain links to each service's share address.
+"""Share links for the thank-you page and stories: plain links to each service's share address.
 
 No buttons from the services themselves: their scripts would follow the donor around
 the web, and the Content-Security-Policy allows no third-party script anyway.

@@ -23,3 +23,7 @@ gift_refunded = Signal()
 # A monthly payment failed (invoice.payment_failed); the recurring gift is
 # now past due. Sent with sender=RecurringGift, recurring_gift=<RecurringGift>.
 payment_failed = Signal()
+
+# A monthly gift has just ended (customer.subscription.deleted). Sent with
+# sender=RecurringGift, recurring_gift=<RecurringGift>, once.
+monthly_gift_cancelled = Signal()

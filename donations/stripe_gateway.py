@@ -125,6 +125,51 @@ def cancel_subscription(subscription_id, *, comment):
     return subscription.status
 
 
+def _update_subscription(subscription_id, params):
+    try:
+        subscription = _client().v1.subscriptions.update(subscription_id, params=params)
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return subscription.status
+
+
+def update_subscription_amounts(subscription_id, *, items, currency, metadata):
+    """Charge new monthly amounts from the next invoice on (no proration: the month paid
+    stays as it was). `items`: each subscription item's id, product and new unit_amount;
+    `metadata`: the amounts the site splits each invoice by. Returns Stripe's status."""
+    return _update_subscription(
+        subscription_id,
+        {
+            "items": [
+                {
+                    "id": item["id"],
+                    "price_data": {
+                        "currency": currency,
+                        "product": item["product"],
+                        "unit_amount": item["unit_amount"],
+                        "recurring": {"interval": "month"},
+                    },
+                }
+                for item in items
+            ],
+            "proration_behavior": "none",
+            "metadata": metadata,
+        },
+    )
+
+
+def pause_subscription(subscription_id, *, resumes_at):
+    """No charge until `resumes_at` (Unix seconds): Stripe voids the invoices meanwhile."""
+    return _update_subscription(
+        subscription_id, {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
+    )
+
+
+def resume_subscription(subscription_id):
+    """End a pause now ("" unsets pause_collection in Stripe's API)."""
+    return _update_subscription(subscription_id, {"pause_collection": ""})
+
+
 def create_refund(payment_intent_id, *, idempotency_key, metadata=None):
     """Refund what is left of a payment (Stripe refunds the rest when no amount is given).
 

@@ -164,3 +164,27 @@ def objects_to_serialize_on(stripe_object):
     elif not any(ids):
         ids.add(charge_id(stripe_object))
     return sorted(i for i in ids if isinstance(i, str) and i)
+
+
+def subscription_period_end(subscription):
+    """When the subscription's current month ends: on its items since API 2025-03-31.basil,
+    on the subscription itself before."""
+    items = (subscription.get("items") or {}).get("data") or []
+    ends = [item.get("current_period_end") for item in items]
+    ends = [end for end in ends if isinstance(end, int)]
+    return from_unix(min(ends) if ends else subscription.get("current_period_end"))
+
+
+def subscription_resumes_at(subscription):
+    """Until when the donor paused the subscription (None when it is not paused)."""
+    pause = subscription.get("pause_collection")
+    return from_unix(pause.get("resumes_at")) if isinstance(pause, dict) else None
+
+
+def invoice_period_end(invoice):
+    """The end of the month an invoice paid for: its lines' period (the invoice's own
+    period_end is the start of that month for a subscription's invoice)."""
+    lines = (invoice.get("lines") or {}).get("data") or []
+    ends = [(line.get("period") or {}).get("end") for line in lines]
+    ends = [end for end in ends if isinstance(end, int)]
+    return from_unix(max(ends)) if ends else None

@@ -17,7 +17,7 @@ from django.views.generic import ListView
 
 from donations import services, sharing, stripe_gateway, webhooks
 from donations.forms import DonateForm
-from donations.models import Gift, Project
+from donations.models import Gift, Project, RecurringGift
 from ledger import figures
 from ledger.figures import ProjectLedger
 from podari import content_cache
@@ -45,7 +45,7 @@ class ProjectListView(ListView):
     context_object_name = "projects"
 
     def get_queryset(self):
-        return Project.objects.order_by(Project.status_order(), "position", "title")
+        return Project.objects.listed()
 
 
 # The name shown for a donor who asked to be erased (donors/privacy.py keeps the gift).
@@ -166,6 +166,9 @@ def _donate(request):
         # "Make it monthly" on the thank-you page links here with frequency=monthly.
         if request.GET.get("frequency") in Gift.Frequency.values:
             initial["frequency"] = request.GET["frequency"]
+        # "Give monthly again" (a cancelled gift, or its email) links here with its amount.
+        if request.GET.get("amount", "").isdigit():
+            initial["amount_minor"] = int(request.GET["amount"])
     # The form (and its queries) is built only when the template draws it, which it does
     # not when its markup is in the cache (see donate.html).
     context = {
@@ -175,13 +178,14 @@ def _donate(request):
         # Back from checkout without paying: say so, and that the details are kept.
         "returned_unpaid": gift is not None and not gift.is_paid,
         # ... nor markup for anybody else: it is never kept in the cache (nor is a form for
-        # one fundraiser page, which names the page and hides the list of projects).
-        "personal": gift is not None or bool(initial.get("fundraiser")),
+        # one fundraiser page, which names the page and hides the list of projects, nor one
+        # filled in with an amount by "Give monthly again").
+        "personal": gift is not None or bool(initial.get("fundraiser")) or "amount_minor" in initial,
         "on_fundraiser": bool(initial.get("fundraiser")),
         "variant": SimpleLazyObject(lambda: _donate_form_variant(request, initial)),
     }
     response = render(request, "donations/donate.html", context)
-    return personal(response) if gift is not None else response
+    return personal(response) if context["personal"] else response
 
 
 def _fundraiser_refusal(request):
@@ -272,7 +276,15 @@ def thanks(request):
             text=f"I just gave to {project.title} at {settings.SITE_NAME}. Will you join me?",
             subject=f"I gave to {project.title}",
         )
-        context["monthly_url"] = f"{project.get_donate_url()}&frequency=monthly"
+        # Never ask someone who already gives monthly (this gift, or another one) to "make it monthly".
+        gives_monthly = gift.is_monthly or (
+            gift.donor_id is not None
+            and RecurringGift.objects.filter(
+                donor_id=gift.donor_id, status__in=RecurringGift.RUNNING_STATUSES
+            ).exists()
+        )
+        if not gives_monthly:
+            context["monthly_url"] = f"{project.get_donate_url()}&frequency=monthly"
         context["matches"] = figures.matches_of(gift)
     return render(request, "donations/thanks.html", context)
 

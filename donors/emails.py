@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from charity.models import Charity
 from donations.models import Gift, RecurringGift
-from donations.money import format_money
+from donations.money import format_money, format_with_cadence
 from donors import links, notices
 from ledger import figures
 from ledger.models import Entry
@@ -101,7 +101,13 @@ def _refund(email):
 
 def _statement(email):
     year = email.data["year"]
-    gifts, totals = figures.statement(email.donor, year)
+    context = statement_context(email.donor, year)
+    return f"Your {year} giving to {settings.SITE_NAME}", context, {}
+
+
+def statement_context(donor, year):
+    """A year's statement, as emailed and as the donor's own page shows it."""
+    gifts, totals = figures.statement(donor, year)
     rows = [
         {
             "date": timezone.localtime(gift.paid_at),
@@ -113,16 +119,15 @@ def _statement(email):
         }
         for gift in gifts
     ]
-    context = {
+    return {
         "year": year,
-        "donor": email.donor,
+        "donor": donor,
         "rows": rows,
         "totals": totals,
-        "matches": figures.sponsor_matches(email.donor, year),
-        "match_totals": figures.sponsor_match_totals(email.donor, year),
+        "matches": figures.sponsor_matches(donor, year),
+        "match_totals": figures.sponsor_match_totals(donor, year),
         "charity": charity(),
     }
-    return f"Your {year} giving to {settings.SITE_NAME}", context, {}
 
 
 def _impact(email):
@@ -165,6 +170,36 @@ def _payment_failed(email):
     return f"Your monthly gift to {recurring.project.title} could not be paid", context, {}
 
 
+def _monthly_cancelled(email):
+    recurring = RecurringGift.objects.select_related("project").get(pk=email.data["recurring_gift_id"])
+    context = {
+        "recurring": recurring,
+        "amount": format_with_cadence(recurring.monthly_charge_minor, recurring.currency, True),
+        "restart_url": absolute(
+            f"{recurring.project.get_donate_url()}&frequency=monthly&amount={recurring.amount_minor}"
+        ),
+    }
+    return f"Your monthly gift to {recurring.project.title} is cancelled", context, {}
+
+
+def _dedication(email):
+    gift = Gift.objects.select_related("project").get(pk=email.data["gift_id"])
+    giver = gift.donor_name or "Someone"
+    context = {
+        "gift": gift,
+        "giver": giver,
+        "honoree": gift.dedication_name,
+        "words": "in memory of" if gift.dedication == Gift.Dedication.MEMORY else "in honor of",
+        "message": gift.dedication_message,
+        # Only if the donor chose to tell it; as given (a monthly gift: a month's gift).
+        "amount": format_with_cadence(gift.amount_minor, gift.currency, gift.is_monthly)
+        if gift.dedication_shows_amount
+        else "",
+        "project_url": absolute(gift.project.get_absolute_url()),
+    }
+    return f"A gift {context['words']} {gift.dedication_name}", context, {}
+
+
 BUILDERS = {
     "receipt": _receipt,
     "refund": _refund,
@@ -172,6 +207,8 @@ BUILDERS = {
     "impact": _impact,
     "sign_in": _sign_in,
     "payment_failed": _payment_failed,
+    "monthly_cancelled": _monthly_cancelled,
+    "dedication": _dedication,
     **notices.BUILDERS,
 }
 

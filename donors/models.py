@@ -41,6 +41,8 @@ class Email(models.Model):
         CONFIRM_STORIES = "confirm_stories", "Confirm stories after an unsubscribe"
         EXPORT_READY = "export_ready", "Their data, ready to download"
         CONFIRM_ERASURE = "confirm_erasure", "Confirm an erasure"
+        MONTHLY_CANCELLED = "monthly_cancelled", "Monthly gift cancelled"
+        DEDICATION = "dedication", "A dedication, to the honoree's family"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"

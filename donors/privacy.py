@@ -78,6 +78,8 @@ PERSONAL_DATA = {
         "donor_email": Held(BLANK),
         "dedication": Held(BLANK),
         "dedication_name": Held(BLANK),
+        "dedication_notify_email": Held(BLANK),
+        "dedication_message": Held(BLANK),
         "note": Held(BLANK),
         "wants_impact_emails": Held(BLANK),
         "review_reason": _staff_record("staff's notes on the payment"),
@@ -134,7 +136,7 @@ NOT_PERSONAL = {
         "frequency", "livemode", "show_name_publicly", "stripe_checkout_session_id",
         "stripe_payment_intent_id", "stripe_charge_id", "stripe_dispute_id", "stripe_invoice_id",
         "recurring_gift", "source", "fee_covered_minor", "charged_amount_minor", "charged_currency",
-        "refunds_as_of", "needs_review", "created_at", "updated_at", "paid_at",
+        "refunds_as_of", "needs_review", "created_at", "updated_at", "paid_at", "dedication_shows_amount",
         # The fundraiser page the gift was made on, and what its owner may see: the page's
         # owner reads the gift's name only as donor_name says, which erasure anonymises.
         "fundraiser", "owner_sees",
@@ -142,7 +144,8 @@ NOT_PERSONAL = {
     "donations.recurringgift": {
         "id", "public_id", "project", "amount_minor", "currency", "fee_covered_minor", "status", "livemode",
         "stripe_checkout_session_id", "stripe_subscription_id", "stripe_customer_id", "cancel_at_period_end",
-        "started_at", "cancelled_at", "state_as_of", "created_at", "updated_at",
+        "started_at", "cancelled_at", "state_as_of", "created_at", "updated_at", "current_period_end",
+        "paused_until",
     },
     "donations.giftmove": {"id", "gift", "from_project", "to_project", "moved_by", "moved_at"},
     "campaigns.match": {
@@ -312,6 +315,9 @@ def export_data(donor):
                 "name_on_donor_wall": gift.show_name_publicly,
                 "dedication": gift.get_dedication_display() if gift.dedication else "",
                 "dedication_name": gift.dedication_name,
+                "dedication_told_by_email": gift.dedication_notify_email,
+                "dedication_message": gift.dedication_message,
+                "dedication_told_the_amount": gift.dedication_shows_amount,
                 "note": gift.note,
                 "asked_for_stories": gift.wants_impact_emails,
                 "receipt_number": receipt_number(gift) if gift.is_paid else "",

@@ -9,7 +9,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from donations.models import Donor, Gift
-from donations.signals import gift_paid, gift_refunded, payment_failed
+from donations.signals import gift_paid, gift_refunded, monthly_gift_cancelled, payment_failed
 from donors import consent, impact
 from donors.models import Email, StoryAnnouncement
 from stories.models import Story
@@ -49,6 +49,22 @@ def apply_stories_consent(sender, gift, **kwargs):
     consent.apply_from_paid_gift(gift)
 
 
+@receiver(gift_paid, dispatch_uid="donors-dedication")
+def tell_the_honorees_family(sender, gift, **kwargs):
+    """The donor asked us to tell the honoree's family: once, when the first payment arrives
+    (a monthly gift's later months do not write again)."""
+    if not (gift.dedication and gift.dedication_name and gift.dedication_notify_email):
+        return
+    Email.objects.queue(
+        kind=Email.Kind.DEDICATION,
+        key=f"dedication:{f'monthly:{gift.recurring_gift_id}' if gift.recurring_gift_id else gift.pk}",
+        to=gift.dedication_notify_email,
+        # Tied to the donor, so that erasing them blanks this address too.
+        donor=gift.donor,
+        data={"gift_id": gift.pk},
+    )
+
+
 @receiver(gift_refunded, dispatch_uid="donors-refund")
 def send_refund_confirmation(sender, gift, entries, **kwargs):
     """One confirmation per refund, quoting what Stripe gave back (the ledger's entries
@@ -80,6 +96,21 @@ def send_update_your_card(sender, recurring_gift, **kwargs):
         kind=Email.Kind.PAYMENT_FAILED,
         key=f"payment_failed:{recurring_gift.pk}:{recurring_gift.state_as_of or ''}",
         to=to,
+        donor=donor,
+        data={"recurring_gift_id": recurring_gift.pk},
+    )
+
+
+@receiver(monthly_gift_cancelled, dispatch_uid="donors-monthly-cancelled")
+def send_cancellation(sender, recurring_gift, **kwargs):
+    donor = recurring_gift.donor
+    # An erased donor (no address left) is not written to.
+    if donor is None or not donor.email:
+        return
+    Email.objects.queue(
+        kind=Email.Kind.MONTHLY_CANCELLED,
+        key=f"monthly_cancelled:{recurring_gift.pk}",
+        to=donor.email,
         donor=donor,
         data={"recurring_gift_id": recurring_gift.pk},
     )

@@ -4,6 +4,8 @@ from donors import views
 
 app_name = "donors"
 
+MONTHLY = "manage/giving/monthly/<uuid:public_id>/"
+
 urlpatterns = [
     path("manage/", views.request_link, name="request_link"),
     path("manage/link-sent/", views.link_sent, name="link_sent"),
@@ -11,8 +13,14 @@ urlpatterns = [
     path("manage/link/<str:token>/", views.sign_in_link, name="sign_in"),
     path("manage/giving/", views.giving, name="giving"),
     path("manage/giving/receipts/<uuid:public_id>/", views.receipt, name="receipt"),
+    path("manage/giving/statements/<int:year>/", views.statement, name="statement"),
+    path("manage/giving/statements/<int:year>.csv", views.statement_csv, name="statement_csv"),
     path("manage/giving/monthly/<uuid:public_id>/portal/", views.billing_portal, name="billing_portal"),
-    path("manage/giving/monthly/<uuid:public_id>/cancel/", views.cancel_simulated, name="cancel_simulated"),
+    path(MONTHLY, views.monthly_gift, name="monthly_gift"),
+    path(MONTHLY + "amount/", views.change_monthly_amount, name="change_monthly_amount"),
+    path(MONTHLY + "pause/", views.pause_monthly_gift, name="pause_monthly_gift"),
+    path(MONTHLY + "resume/", views.resume_monthly_gift, name="resume_monthly_gift"),
+    path(MONTHLY + "cancel/", views.cancel_monthly_gift, name="cancel_monthly_gift"),
     path("manage/sign-out/", views.sign_out, name="sign_out"),
     path("manage/giving/my-data/", views.request_data, name="request_data"),
     path("manage/giving/erase/", views.request_erasure, name="request_erasure"),

@@ -5,6 +5,7 @@ Every page here is the donor's own: never cached, never indexed, and it shows on
 belongs to the donor signed in (or named by the signed link).
 """
 
+import csv
 import logging
 import time
 from functools import wraps
@@ -15,6 +16,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -22,7 +24,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from donations import services, stripe_gateway
+from donations.forms import AMOUNT_CUSTOM_MAX_LENGTH
 from donations.models import Donor, Gift, RecurringGift
+from donations.money import format_money, gift_amounts, is_chargeable, parse_major_amount, to_major
 from donors import consent, emails, links, privacy, tasks
 from donors.models import ConsentChange, Email, PrivacyRequest, SignInLink, enqueue_on_commit
 from ledger import figures
@@ -226,7 +230,7 @@ def _sign_in(request, token):
 def sign_out(request):
     request.session.pop(SESSION_DONOR, None)
     request.session.pop(SESSION_SIGNED_IN_AT, None)
-    messages.success(request, "You have left your giving page.")
+    messages.success(request, "You have signed out of your giving page.")
     return redirect("donors:request_link")
 
 
@@ -253,6 +257,7 @@ def giving(request, donor):
             "gifts": gifts,
             "monthly_gifts": monthly,
             "simulated": settings.SIMULATED_CHECKOUT,
+            "statement_years": figures.statement_years(donor),
             "preferences_url": reverse("donors:preferences", args=[links.preferences_token(donor)]),
         },
     )
@@ -268,6 +273,40 @@ def receipt(request, donor, public_id):
         status__in=Gift.PAID_STATUSES,
     )
     return render(request, "donors/receipt.html", emails.receipt_context(gift))
+
+
+@donor_page
+@donor_required
+def statement(request, donor, year):
+    """A year's statement, as emailed at the year's end, to print or save as a PDF."""
+    context = emails.statement_context(donor, year)
+    if not context["rows"]:
+        raise Http404("No gifts that year.")
+    return render(request, "donors/statement.html", context)
+
+
+@donor_page
+@donor_required
+def statement_csv(request, donor, year):
+    """The same statement as a spreadsheet: one row a gift, what it gave net."""
+    gifts, _totals = figures.statement(donor, year)
+    if not gifts:
+        raise Http404("No gifts that year.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="podari-giving-{year}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["date", "receipt", "project", "amount", "currency"])
+    for gift in gifts:
+        writer.writerow(
+            [
+                timezone.localtime(gift.paid_at).date().isoformat(),
+                emails.receipt_number(gift),
+                gift.project.title,
+                to_major(gift.money.given_minor, gift.currency),
+                gift.currency.upper(),
+            ]
+        )
+    return response
 
 
 def _own_monthly_gift(donor, public_id):
@@ -298,17 +337,178 @@ def billing_portal(request, donor, public_id):
     return HttpResponseRedirect(url, status=303)
 
 
+UNREACHABLE = "We could not reach our payment processor. Nothing changed; please try again."
+
+
+class MonthlyAmountForm(forms.Form):
+    """A new monthly amount, in the gift's currency, within the donate form's limits."""
+
+    amount = forms.CharField(
+        label="New amount each month",
+        max_length=AMOUNT_CUSTOM_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "transaction-amount"}),
+    )
+
+    def __init__(self, *args, recurring, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recurring = recurring
+        self.limits = gift_amounts(recurring.currency, monthly=True)
+        low, high = self.limits.format(self.limits.min_minor), self.limits.format(self.limits.max_minor)
+        self.fields["amount"].help_text = f"From {low} to {high}, in {self.limits.name}."
+
+    def clean_amount(self):
+        try:
+            amount = parse_major_amount(self.cleaned_data["amount"], self.recurring.currency)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if not (self.limits.min_minor <= amount <= self.limits.max_minor) or not is_chargeable(
+            amount, self.recurring.currency
+        ):
+            raise forms.ValidationError(self.fields["amount"].help_text)
+        if amount == self.recurring.amount_minor:
+            raise forms.ValidationError("That is what you give now: enter another amount.")
+        return amount
+
+
+class PauseForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label="Pause for",
+        coerce=int,
+        choices=[(n, f"{n} month{pluralize(n)}") for n in services.PAUSE_MONTHS],
+        initial=1,
+        widget=forms.RadioSelect,
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you cancelling?",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="It helps us to know; only our staff read it.",
+    )
+
+
+def _monthly_page(request, recurring, *, amount_form=None, pause_form=None, status=200):
+    return render(
+        request,
+        "donors/monthly_gift.html",
+        {
+            "recurring": recurring,
+            "amount_form": amount_form or MonthlyAmountForm(recurring=recurring),
+            "pause_form": pause_form or PauseForm(),
+            "simulated": settings.SIMULATED_CHECKOUT,
+        },
+        status=status,
+    )
+
+
+def _ask_stripe(request, recurring, change, done):
+    """Ask Stripe for a change; the page shows it once Stripe's webhook confirms it."""
+    try:
+        change()
+    except stripe_gateway.StripeUnavailable:
+        logger.exception("Could not change monthly gift %s in Stripe", recurring.pk)
+        messages.error(
+            request, "We could not reach our payment processor. Nothing changed; please try again."
+        )
+        return redirect("donors:monthly_gift", recurring.public_id)
+    messages.success(request, done)
+    return redirect("donors:monthly_gift", recurring.public_id)
+
+
+@donor_page
+@donor_required
+def monthly_gift(request, donor, public_id):
+    """A monthly gift's own page: the next charge, and changing, pausing or cancelling it."""
+    return _monthly_page(request, _own_monthly_gift(donor, public_id))
+
+
 @donor_page
 @require_POST
 @donor_required
-def cancel_simulated(request, donor, public_id):
-    """Simulated checkout's stand-in for the portal: cancels through the webhook path."""
-    if not settings.SIMULATED_CHECKOUT:
-        raise Http404("Only in simulated checkout.")
+def change_monthly_amount(request, donor, public_id):
     recurring = _own_monthly_gift(donor, public_id)
-    services.cancel_simulated_subscription(recurring)
-    messages.success(request, f"Your monthly gift to {recurring.project.title} is cancelled.")
-    return redirect("donors:giving")
+    form = MonthlyAmountForm(request.POST, recurring=recurring)
+    if not form.is_valid():
+        return _monthly_page(request, recurring, amount_form=form, status=400)
+    amount = form.cleaned_data["amount"]
+    return _ask_stripe(
+        request,
+        recurring,
+        lambda: services.change_monthly_amount(recurring, amount),
+        f"From your next month on you give {format_money(amount, recurring.currency)} a month. "
+        "This page shows it as soon as our payment processor confirms it.",
+    )
+
+
+@donor_page
+@require_POST
+@donor_required
+def pause_monthly_gift(request, donor, public_id):
+    recurring = _own_monthly_gift(donor, public_id)
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        return _monthly_page(request, recurring, pause_form=form, status=400)
+    months = form.cleaned_data["months"]
+    return _ask_stripe(
+        request,
+        recurring,
+        lambda: services.pause_monthly_gift(recurring, months),
+        f"Your monthly gift is paused for {months} month{pluralize(months)}: nothing is charged until then.",
+    )
+
+
+@donor_page
+@require_POST
+@donor_required
+def resume_monthly_gift(request, donor, public_id):
+    recurring = _own_monthly_gift(donor, public_id)
+    return _ask_stripe(
+        request,
+        recurring,
+        lambda: services.resume_monthly_gift(recurring),
+        "Your monthly gift is running again from the next month.",
+    )
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+@donor_required
+def cancel_monthly_gift(request, donor, public_id):
+    """Cancelling, confirmed on a page of its own that first offers to lower or pause it."""
+    recurring = _own_monthly_gift(donor, public_id)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reason = form.cleaned_data["reason"]
+            services.cancel_monthly_gift(
+                recurring, comment=f"Cancelled by the donor on the site. {reason}".strip()
+            )
+        except stripe_gateway.StripeUnavailable:
+            logger.exception("Could not cancel monthly gift %s in Stripe", recurring.pk)
+            messages.error(
+                request, "We could not reach our payment processor. Nothing changed; please try again."
+            )
+            return redirect("donors:cancel_monthly_gift", recurring.public_id)
+        messages.success(
+            request,
+            f"Your monthly gift to {recurring.project.title} is cancelled: nothing more will be charged. "
+            "We have emailed you a confirmation.",
+        )
+        return redirect("donors:giving")
+    lower = gift_amounts(recurring.currency, monthly=True).presets[0]
+    return render(
+        request,
+        "donors/cancel_monthly.html",
+        {
+            "recurring": recurring,
+            "form": form,
+            "pause_form": PauseForm(),
+            "lower_minor": lower if lower < recurring.amount_minor else None,
+        },
+    )
 
 
 # Email preferences: reached from a signed link in every impact email.

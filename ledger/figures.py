@@ -202,6 +202,12 @@ def _at_least(least, months):
     return done
 
 
+@dataclass(frozen=True)
+class MilestoneState:
+    milestone: object
+    state: str  # "done", "funded" or ""
+
+
 class ProjectLedger:
     """A project's money: figures per currency, and the timeline behind them.
 
@@ -258,6 +264,26 @@ class ProjectLedger:
 
     def figures_for(self, currency):
         return next((f for f in self.figures if f.currency == currency), CurrencyFigures(currency))
+
+    @cached_property
+    def milestones(self):
+        """The project's milestones, each with what the ledger says of it: "done" once the work
+        is reported (its published story, or uses of funds paid out up to its amount),
+        "funded" once the money raised reaches its amount, else "". Amounts are the
+        project's totals in its own currency, as the milestones are."""
+        figures = self.figures_for(self.project.currency)
+        return [
+            MilestoneState(
+                milestone,
+                "done"
+                if (milestone.story is not None and milestone.story.is_public)
+                or figures.used_minor >= milestone.amount_minor
+                else "funded"
+                if figures.raised_minor >= milestone.amount_minor
+                else "",
+            )
+            for milestone in self.project.milestones.all()
+        ]
 
     @cached_property
     def entries(self):
@@ -847,18 +873,29 @@ def year_bounds(year):
     return timezone.make_aware(datetime(year, 1, 1), tz), timezone.make_aware(datetime(year + 1, 1, 1), tz)
 
 
+def _statement_gifts(donor, start=None, end=None):
+    """A donor's gifts received in [start, end) that gave anything, net, with their money."""
+    gifts = Gift.objects.filter(donor=donor, paid_at__isnull=False)
+    if start is not None:
+        gifts = gifts.filter(paid_at__gte=start, paid_at__lt=end)
+    gifts = with_money(
+        gifts.filter(Q(livemode__isnull=True) | Q(livemode=settings.STRIPE_LIVEMODE))
+        .select_related("project")
+        .order_by("paid_at", "pk")
+    )
+    return [gift for gift in gifts if gift.money.given_minor > 0]
+
+
+def statement_years(donor):
+    """The years (the site's time zone) a donor has a statement for, newest first."""
+    return sorted({timezone.localtime(gift.paid_at).year for gift in _statement_gifts(donor)}, reverse=True)
+
+
 def statement(donor, year):
     """A donor's gifts received in `year` (the site's time zone) that gave anything, with
     what each gave net (charged, less refunds and lost chargebacks): rows and totals per
     currency, for the year-end statement."""
-    start, end = year_bounds(year)
-    gifts = with_money(
-        Gift.objects.filter(donor=donor, paid_at__gte=start, paid_at__lt=end)
-        .filter(Q(livemode__isnull=True) | Q(livemode=settings.STRIPE_LIVEMODE))
-        .select_related("project")
-        .order_by("paid_at", "pk")
-    )
-    rows = [gift for gift in gifts if gift.money.given_minor > 0]
+    rows = _statement_gifts(donor, *year_bounds(year))
     totals = {}
     for gift in rows:
         totals[gift.currency] = totals.get(gift.currency, 0) + gift.money.given_minor

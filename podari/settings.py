@@ -372,6 +372,10 @@ DONATION_MAX_MINOR = env.int("DONATION_MAX_MINOR", default=2_500_000)
 DONATION_PRESETS_MINOR = [
     int(v) for v in env.list("DONATION_PRESETS_MINOR", default=[2500, 5000, 10000, 25000])
 ]
+# Monthly gifts are smaller and repeat: their own presets ($10, $25, $50, $100; the second is chosen).
+DONATION_MONTHLY_PRESETS_MINOR = [
+    int(v) for v in env.list("DONATION_MONTHLY_PRESETS_MINOR", default=[1000, 2500, 5000, 10000])
+]
 # A project's donor wall lists names of gifts paid before the current batch began, in
 # alphabetical order: it changes once a batch, so a new name cannot be paired with a new amount.
 DONOR_WALL_BATCH_HOURS = env.int("DONOR_WALL_BATCH_HOURS", default=24)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
@@ -6,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
 from donations.models import Project
+from donations.sharing import share_links
 from ledger.figures import site_figures, uses_reported_by
 from ledger.models import VerifiedFigure
 from podari import content_cache
@@ -43,7 +45,8 @@ class HomePage:
 
     @cached_property
     def project_count(self):
-        return Project.objects.filter(is_general_fund=False).count()
+        # The same projects as the Projects page lists.
+        return Project.objects.listed().count()
 
     @cached_property
     def verified_figures(self):
@@ -83,6 +86,12 @@ class StoryListView(ListView):
         return _CountKeptPaginator(queryset, per_page, count=count, **kwargs)
 
 
+def _share_links(request, story):
+    path = story.get_absolute_url()
+    url = settings.SITE_URL + path if settings.SITE_URL else request.build_absolute_uri(path)
+    return share_links(url, text=story.title, subject=story.title)
+
+
 def story_neighbours(story):
     return story.previous_story(), story.next_story()
 
@@ -98,6 +107,7 @@ def _render_story(request, story, *, preview=False, neighbours=story_neighbours)
             "neighbours": SimpleLazyObject(lambda: neighbours(story)),
             "fund_uses": SimpleLazyObject(lambda: uses_reported_by(story)),
             "preview": preview,
+            "share_links": SimpleLazyObject(lambda: _share_links(request, story)),
         },
     )
 

@@ -1,8 +1,9 @@
 // The donate form's amount as one control. Without this script the page works as it is:
 // the "Other amount" box is always shown and the chosen radio decides (the server says so).
 // With it: the box appears when "Other amount" is chosen, typing in it chooses "Other
-// amount", and choosing a project in another currency switches the presets to that
-// currency. gift_total.js, loaded after this one, names the total in the button.
+// amount", choosing a project in another currency switches the presets to that currency,
+// and choosing One-time or Monthly switches to that frequency's presets (the server draws
+// them the same way for ?frequency=monthly). gift_total.js, loaded after this one, names the total in the button.
 (function () {
   "use strict";
   var form = document.querySelector("[data-donate-form]");
@@ -16,6 +17,16 @@
   var otherField = form.querySelector("[data-other-amount]");
   var currencyInput = form.querySelector("[data-currency]");
   var project = form.elements.project;
+  // The presets as drawn: the server's, until the currency or the frequency changes.
+  var drawn = currencyInput.value + ":" + frequency();
+  // Whether the donor chose an amount themselves (or came back with one); if not, a switch
+  // chooses the new default.
+  var picked = false;
+
+  function frequency() {
+    var radio = form.querySelector('input[name="frequency"]:checked');
+    return radio && radio.value === "monthly" ? "monthly" : "one_time";
+  }
 
   function chosen() {
     return form.querySelector('input[name="amount_preset"]:checked');
@@ -26,12 +37,27 @@
     otherField.hidden = chosen() !== other && !box.getAttribute("aria-invalid") && box.value === "";
   }
 
-  function switchCurrency() {
-    var code = options.projects[project.value];
-    if (!code || code === currencyInput.value) {
+  function switchPresets() {
+    var code = options.projects[project.value] || currencyInput.value;
+    var often = frequency();
+    if (!options.currencies[code] || code + ":" + often === drawn) {
       return;
     }
     var info = options.currencies[code];
+    var monthly = often === "monthly";
+    var presets = monthly ? info.presets_monthly : info.presets;
+    var preferred = monthly ? info.default_monthly : info.default;
+    var sameCurrency = code === currencyInput.value;
+    var current = chosen();
+    // An amount the donor chose stays chosen if the new presets have it (same currency only).
+    if (picked && sameCurrency && current && current !== other) {
+      presets.forEach(function (preset) {
+        if (preset[0] === current.value) {
+          preferred = current.value;
+        }
+      });
+    }
+    drawn = code + ":" + often;
     currencyInput.value = code;
     // Rebuild the preset pills from the first one, in front of "Other amount": currencies
     // may offer a different number of presets.
@@ -45,13 +71,13 @@
       }
     });
     template.remove();
-    info.presets.forEach(function (preset, index) {
+    presets.forEach(function (preset, index) {
       var pill = template.cloneNode(true);
       var radio = pill.querySelector("input");
-      radio.id = "id_amount_preset_" + code + "_" + index;
+      radio.id = "id_amount_preset_" + code + "_" + often + "_" + index;
       radio.value = preset[0];
       radio.defaultChecked = false;
-      radio.checked = wasChecked && preset[0] === info.default;
+      radio.checked = wasChecked && preset[0] === preferred;
       pill.htmlFor = radio.id;
       pill.querySelector("span").textContent = preset[1];
       other.parentNode.parentNode.insertBefore(pill, other.parentNode);
@@ -64,9 +90,17 @@
     }
   }
 
+  var first = options.currencies[currencyInput.value];
+  if (first && chosen()) {
+    picked = chosen().value !== (frequency() === "monthly" ? first.default_monthly : first.default);
+  }
+
   form.addEventListener("change", function (event) {
-    if (event.target === project) {
-      switchCurrency();
+    if (event.target.name === "amount_preset") {
+      picked = true;
+    }
+    if (event.target === project || event.target.name === "frequency") {
+      switchPresets();
     }
     update();
   });

@@ -151,27 +151,27 @@ def projects(project, make_project):
             "usd",
             "monthly",
             (
-                "Donate $50 a month",
-                "Add $1.44 a month so all of your gift reaches the project",
-                "Total: $50 a month",
+                "Donate $25 a month",
+                "Add $0.87 a month so all of your gift reaches the project",
+                "Total: $25 a month",
             ),
         ),
         (
             "eur",
             "monthly",
             (
-                "Donate €50 a month",
-                "Add €1.39 a month so all of your gift reaches the project",
-                "Total: €50 a month",
+                "Donate €25 a month",
+                "Add €0.82 a month so all of your gift reaches the project",
+                "Total: €25 a month",
             ),
         ),
         (
             "jpy",
             "monthly",
             (
-                "Donate ¥5,000 a month",
-                "Add ¥164 a month so all of your gift reaches the project",
-                "Total: ¥5,000 a month",
+                "Donate ¥3,000 a month",
+                "Add ¥119 a month so all of your gift reaches the project",
+                "Total: ¥3,000 a month",
             ),
         ),
         (

@@ -85,7 +85,7 @@ def test_the_project_page_says_what_the_next_gifts_achieve(client, project, make
 
     assert "<strong>$6,800 to go</strong> to fund the next patient\u2019s cell product" in html
     assert "Next: $6,800 to go" in html
-    assert "Reached" in html  # the $3,000 step
+    assert "Funded: the work is under way" in html  # the $3,000 step, not reported done yet
     assert "$6,800 more will fund the next patient\u2019s cell product." in html  # the last call
 
 
@@ -106,3 +106,28 @@ def test_more_milestones_cost_no_more_queries(client, project, make_story, page)
 
     assert "Next milestone" in html
     assert len(many) == len(few)
+
+
+def test_a_milestone_is_funded_by_the_ledger_and_done_only_once_the_work_is_reported(
+    client, project, make_gift, make_story
+):
+    from ledger.figures import ProjectLedger
+
+    story = make_story(projects=[project], title="The documents are ready")
+    first, second, third = milestones(
+        project, (300_000, "prepare the documents"), (500_000, "buy supplies"), (900_000, "train the team")
+    )
+    make_gift(project, amount_minor=600_000)
+
+    def states():
+        project.refresh_from_db()
+        return [item.state for item in ProjectLedger(project).milestones]
+
+    assert states() == ["funded", "funded", ""]
+    first.story = story
+    first.save()
+    assert states() == ["done", "funded", ""]
+
+    html = client.get(project.get_absolute_url()).content.decode()
+    assert html.count("Funded: the work is under way") == 1
+    assert "Done: <a href" in html and "Next: $3,000 to go" in html

@@ -103,6 +103,25 @@ def test_it_invites_a_monthly_gift(client, paid, project):
     assert f'href="/donate/?project={project.slug}&amp;frequency=monthly"' in invite
 
 
+def test_a_donor_who_already_gives_monthly_is_not_asked_to_make_it_monthly(client, paid, project):
+    from donations.models import RecurringGift
+
+    recurring = RecurringGift.objects.create(
+        project=project,
+        donor=paid.donor,
+        amount_minor=2_500,
+        currency="usd",
+        status=RecurringGift.Status.ACTIVE,
+    )
+    html = thanks_page(client, paid)
+    assert 'id="monthly-title"' not in html and "frequency=monthly" not in html
+
+    # Once that monthly gift has ended, the invitation comes back.
+    recurring.status = RecurringGift.Status.CANCELLED
+    recurring.save()
+    assert 'id="monthly-title"' in thanks_page(client, paid)
+
+
 def test_a_dedication_uses_american_spelling(
     client, donate, project, stripe_stub, checkout_session, post_event, stripe_event
 ):

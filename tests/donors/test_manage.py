@@ -213,7 +213,9 @@ def test_a_monthly_donor_goes_to_stripes_customer_portal(signed_in, monthly, str
         }
     )
     page = signed_in.get(reverse("donors:giving")).content.decode()
-    assert "$25" in page and "Update card or cancel" in page
+    assert "$25" in page and "Change, pause or cancel" in page
+    page = signed_in.get(reverse("donors:monthly_gift", args=[monthly.public_id])).content.decode()
+    assert "Update my card" in page
 
     response = signed_in.post(reverse("donors:billing_portal", args=[monthly.public_id]))
 
@@ -240,23 +242,10 @@ def test_the_portal_needs_a_signed_in_donor(client, monthly, stripe_stub):
     assert stripe_stub.requests == []
 
 
-def test_simulated_checkout_cancels_on_the_page(settings, signed_in, monthly, monkeypatch):
-    """Without Stripe, "cancel" stands in for the portal (services.cancel_simulated_subscription
-    sends Stripe's customer.subscription.deleted through the webhook path)."""
-    from donations import services
-
+def test_simulated_checkout_has_no_card_to_update(settings, signed_in, monthly):
     settings.SIMULATED_CHECKOUT = True
-    cancelled = []
-    monkeypatch.setattr(services, "cancel_simulated_subscription", cancelled.append, raising=False)
-
-    page = signed_in.get(reverse("donors:giving")).content.decode()
-    assert "Cancel this monthly gift" in page and "Update card or cancel" not in page
-    response = signed_in.post(reverse("donors:cancel_simulated", args=[monthly.public_id]))
-
-    assert response["Location"] == reverse("donors:giving")
-    assert cancelled == [monthly]
-    settings.SIMULATED_CHECKOUT = False
-    assert signed_in.post(reverse("donors:cancel_simulated", args=[monthly.public_id])).status_code == 404
+    page = signed_in.get(reverse("donors:monthly_gift", args=[monthly.public_id])).content.decode()
+    assert "Cancel this monthly gift" in page and "Update my card" not in page
 
 
 def test_the_giving_page_costs_the_same_queries_for_many_gifts(

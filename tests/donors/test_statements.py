@@ -86,3 +86,50 @@ def test_a_dry_run_sends_nothing_and_a_second_run_sends_no_second_statement(
 def test_a_year_still_to_come_is_refused(django_capture_on_commit_callbacks):
     with pytest.raises(CommandError):
         run(django_capture_on_commit_callbacks, "--year", "2999")
+
+
+def signed_in_as(client, donor):
+    import time
+
+    from donors.views import SESSION_DONOR, SESSION_SIGNED_IN_AT
+
+    session = client.session
+    session[SESSION_DONOR] = donor.pk
+    session[SESSION_SIGNED_IN_AT] = int(time.time())
+    session.save()
+    return client
+
+
+def test_the_giving_page_offers_a_statement_for_each_year_given(client, gifts_of_2026, make_donor):
+    from django.urls import reverse
+
+    client = signed_in_as(client, gifts_of_2026)
+    page = client.get(reverse("donors:giving")).content.decode()
+    assert "Your 2026 statement" in page and "Your 2025 statement" in page
+    assert page.index("Your 2026 statement") < page.index("Your 2025 statement")
+
+    statement = client.get(reverse("donors:statement", args=[2026])).content.decode()
+    # The same rows and total as the emailed statement: $50 + $26.05 + $6 (a refund taken off).
+    assert "Total for 2026: $82.05" in statement
+    assert "$900" not in statement and "$800" not in statement
+    assert "data-print hidden" in statement
+    assert client.get(reverse("donors:statement", args=[2024])).status_code == 404
+
+    download = client.get(reverse("donors:statement_csv", args=[2026]))
+    assert download["Content-Disposition"] == 'attachment; filename="podari-giving-2026.csv"'
+    rows = download.content.decode().splitlines()
+    assert rows[0] == "date,receipt,project,amount,currency"
+    assert [row.rsplit(",", 2)[1:] for row in rows[1:]] == [
+        ["50.00", "USD"],
+        ["26.05", "USD"],
+        ["6.00", "USD"],
+    ]
+
+
+def test_a_statement_is_only_the_signed_in_donors_own(client, gifts_of_2026, make_donor):
+    from django.urls import reverse
+
+    client = signed_in_as(client, make_donor("eve@example.com"))
+    assert client.get(reverse("donors:statement", args=[2026])).status_code == 404
+    client.logout()
+    assert client.get(reverse("donors:statement", args=[2026])).status_code in (302, 403)

@@ -52,13 +52,14 @@ def test_a_monthly_donor_gets_each_receipt_cancels_on_the_giving_page_and_hears_
     link = re.search(r"http://testserver(/manage/link/\S+/)", mailoutbox[-1].body).group(1)
     client.post(link)
     page = client.get(reverse("donors:giving")).content.decode()
-    assert page.count("(monthly)") == 2 and "Cancel this monthly gift" in page
+    assert page.count("(monthly)") == 2 and "Change, pause or cancel" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("donors:cancel_simulated", args=[recurring.public_id]))
+        client.post(reverse("donors:cancel_monthly_gift", args=[recurring.public_id]), {"reason": ""})
     recurring.refresh_from_db()
     assert recurring.status == RecurringGift.Status.CANCELLED
-    assert "Cancel this monthly gift" not in client.get(reverse("donors:giving")).content.decode()
+    page = client.get(reverse("donors:giving")).content.decode()
+    assert "Change, pause or cancel" not in page and "Give monthly again" in page
 
     story = make_story(projects=[project], status=Story.Status.DRAFT)
     sent_before = len(mailoutbox)

@@ -110,6 +110,27 @@ def screenshot(page, name):
     return path
 
 
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def docs_screenshot(page, name):
+    """With DOCS_SCREENSHOTS=1, the README's picture of this state: the first two screens,
+    reduced to 256 colours as tools/screenshots.py makes the others. Otherwise nothing."""
+    if os.environ.get("DOCS_SCREENSHOTS") != "1":
+        return
+    import io
+
+    from PIL import Image
+
+    size = page.viewport_size
+    height = min(page.evaluate("document.documentElement.scrollHeight"), size["height"] * 2)
+    png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": size["width"], "height": height})
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        DOCS_SCREENSHOTS / f"{name}.png", optimize=True
+    )
+
+
 @pytest.fixture
 def content(make_project, make_story, make_gift):
     """A small site: a general fund, a CAR-T project 64% funded, and stories about it."""

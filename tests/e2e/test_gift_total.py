@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from donations.forms import PaymentWords
+from donations.money import gift_amounts
 from tests.e2e import flows
 
 pytestmark = pytest.mark.browser
@@ -35,12 +36,15 @@ def test_the_script_writes_the_words_the_server_writes(
 ):
     page = browser_page
     page.goto(f"/donate/?project={slug}")
-    preset = int(page.locator('input[name="amount_preset"]:checked').get_attribute("value"))
     fee = page.get_by_role("checkbox", name=flows.FEE_LABEL)
     for monthly in (False, True):
         page.locator(
-            "label", has=page.get_by_role("radio", name="Give monthly" if monthly else "Give once")
+            "label", has=page.get_by_role("radio", name="Monthly" if monthly else "One-time", exact=True)
         ).click()
+        # Each frequency preselects its own default (monthly presets are smaller).
+        expected = gift_amounts(currency, monthly=monthly).default_preset
+        expect(page.locator('input[name="amount_preset"]:checked')).to_have_value(str(expected))
+        preset = int(page.locator('input[name="amount_preset"]:checked').get_attribute("value"))
         for cover in (False, True):
             fee.set_checked(cover)
             expect_words(page, PaymentWords(preset, currency, monthly, cover))

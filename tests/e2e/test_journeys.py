@@ -178,7 +178,7 @@ def test_keyboard_only_gift(browser_page, content):
     # Tab lands on the checked radio of "how often" (giving once is preselected), then on
     # the checked radio of the amount group; arrows move the choice.
     info = flows.tab_until(page, lambda f: f["type"] == "radio")
-    assert info["name"] == "Give once"
+    assert info["name"] == "One-time"
     info = flows.tab_until(page, lambda f: f["type"] == "radio", limit=1)
     assert info["name"] == "$50"
     for _ in range(10):

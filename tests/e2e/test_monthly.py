@@ -14,8 +14,8 @@ pytestmark = pytest.mark.browser
 
 def fill_monthly_gift(page, project):
     page.goto(project.get_donate_url())
-    expect(page.get_by_role("radio", name="Give once")).to_be_checked()
-    page.locator("label", has=page.get_by_role("radio", name="Give monthly")).click()
+    expect(page.get_by_role("radio", name="One-time", exact=True)).to_be_checked()
+    page.locator("label", has=page.get_by_role("radio", name="Monthly", exact=True)).click()
     page.locator("label", has=page.get_by_role("radio", name="$25", exact=True)).click()
     fee = page.get_by_role("checkbox", name=flows.FEE_LABEL)
     button = page.get_by_role("button", name=flows.DONATE_BUTTON)
@@ -32,10 +32,10 @@ def fill_monthly_gift(page, project):
     # The button, the fee line and the summary name one total, with its cadence.
     expect(button).to_have_text("Donate $25.87 a month")
     expect(summary).to_have_text("Total: $25.87 a month ($25 gift + $0.87 card fee)")
-    page.locator("label", has=page.get_by_role("radio", name="Give once")).click()
+    page.locator("label", has=page.get_by_role("radio", name="One-time", exact=True)).click()
     expect(button).to_have_text("Donate $25.87")
     expect(fee).to_have_accessible_name("Add $0.87 so all of your gift reaches the project")
-    page.locator("label", has=page.get_by_role("radio", name="Give monthly")).click()
+    page.locator("label", has=page.get_by_role("radio", name="Monthly", exact=True)).click()
     expect(button).to_have_text("Donate $25.87 a month")
     page.get_by_role("textbox", name="Email").fill("jane@example.com")
     stories = page.get_by_role("checkbox", name="Email me stories about what my gift does")
@@ -80,9 +80,14 @@ def test_without_javascript_the_page_names_the_total_of_the_form_as_drawn(chromi
         page = context.new_page()
         page.goto(content["project"].get_donate_url() + "&frequency=monthly")
         expect(page.get_by_role("checkbox", name=flows.FEE_LABEL)).to_have_accessible_name(
-            "Add $1.44 a month so all of your gift reaches the project"
+            "Add $0.87 a month so all of your gift reaches the project"
         )
-        expect(page.locator("[data-donate-summary]")).to_have_text("Total: $50 a month")
-        expect(page.get_by_role("button", name=flows.DONATE_BUTTON)).to_have_text("Donate $50 a month")
+        expect(page.locator("[data-donate-summary]")).to_have_text("Total: $25 a month")
+        expect(page.get_by_role("button", name=flows.DONATE_BUTTON)).to_have_text("Donate $25 a month")
+        # The monthly presets, drawn by the server for ?frequency=monthly.
+        amounts = page.locator('input[name="amount_preset"]')
+        assert [amounts.nth(i).get_attribute("value") for i in range(amounts.count())] == [
+            "1000", "2500", "5000", "10000", "other",
+        ]  # fmt: skip
     finally:
         context.close()

@@ -71,7 +71,7 @@ def test_the_page_shows_raised_used_and_available_and_one_plain_sentence(client,
 
 def test_the_timeline_interleaves_monthly_gifts_uses_and_stories(client, car_t):
     html = client.get(car_t["project"].get_absolute_url()).content.decode()
-    timeline = html[html.index('<table class="ledger">') :]
+    timeline = html[html.index('<table class="ledger table--stack">') :]
     rows = re.findall(r'<tr class="ledger__(\w+)">', timeline)
     # No line covers fewer than three gifts: the three dollar gifts (one online, two offline,
     # too few of either kind) share one line, dated by its last month; the one euro gift is
@@ -95,7 +95,7 @@ def test_the_timeline_keeps_every_money_line_but_only_the_newest_stories(
     make_use(project, 500, spent_on=at(2020, 1, 3).date())
 
     html = client.get(project.get_absolute_url()).content.decode()
-    timeline = html[html.index('<table class="ledger">') : html.index("</table>")]
+    timeline = html[html.index('<table class="ledger table--stack">') : html.index("</table>")]
     rows = re.findall(r'<tr class="ledger__(\w+)">', timeline)
 
     # Thirty gifts, one a month: ten lines of three months each.

@@ -312,3 +312,38 @@ def test_files_outside_the_media_folder_are_not_served(client, db, media_root, p
     response = client.get(path)
     assert response.status_code in (400, 404)
     assert b"not for the public" not in response.content
+
+
+def test_the_home_page_counts_the_projects_the_projects_page_lists(
+    client, general_fund, make_project, make_gift
+):
+    # Site figures show once money is raised; the general fund is offered apart, not counted.
+    car_t = make_project(title="CAR-T therapy", slug="car-t")
+    make_project(title="Doctors' education", slug="doctors")
+    make_gift(car_t, amount_minor=5_000)
+
+    listed = client.get("/projects/").content.decode().count('class="card project-card"')
+    home = client.get("/").content.decode()
+
+    assert listed == 2
+    assert f"<strong>{listed}</strong> projects" in home
+
+
+def test_a_story_offers_plain_share_links_and_no_third_party_script(client, project, make_story, settings):
+    settings.SITE_URL = "https://podari.life"
+    story = make_story(projects=[project], title="Masha rings the bell", slug="masha")
+    html = client.get(story.get_absolute_url()).content.decode()
+
+    share = re.search(r'<section class="share".*?</section>', html, re.S).group(0)
+    url = "https%3A%2F%2Fpodari.life%2Fstories%2Fmasha%2F"
+    for href in (
+        f"https://www.facebook.com/sharer/sharer.php?u={url}",
+        "https://x.com/intent/post?text=Masha+rings+the+bell&amp;url=" + url,
+        "https://wa.me/?text=",
+        f"https://t.me/share/url?url={url}",
+        "mailto:?subject=Masha%20rings%20the%20bell",
+    ):
+        assert href in share, href
+    # The device's share sheet: a button the self-hosted script shows where it works.
+    assert "data-web-share" in share and "hidden>Share…</button>" in share
+    assert re.findall(r'<script\b[^>]*src="([^"]+)"', html) == ["/static/js/share.js"]

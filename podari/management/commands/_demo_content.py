@@ -46,7 +46,8 @@ stories, so you can always see what your money did.
 """,
         "goal_minor": 5_000_000,
         "milestones": [
-            (300_000, "prepare the documents Russia's Ministry of Health asks for", "car-t-first-milestone"),
+            # $5,000, as its story and the use of funds it reports say.
+            (500_000, "prepare the documents Russia's Ministry of Health asks for", "car-t-first-milestone"),
             (1_000_000, "pay for the laboratory supplies for the next patient's cell product", None),
             (2_500_000, "bring a US CAR-T specialist to Moscow to train the team", None),
         ],

@@ -117,6 +117,11 @@ class Command(BaseCommand):
         if not project.photos.exists():
             self.photos(project.photos, spec)
         for amount, title, story_slug in spec.get("milestones", []):
+            story = stories.get(story_slug)
+            if story is not None and ProjectMilestone.objects.filter(project=project, story=story).exists():
+                # Its story's milestone is there (perhaps at an older demo amount): leave it.
+                self.found["milestone"] += 1
+                continue
             _, created = ProjectMilestone.objects.get_or_create(
                 project=project,
                 amount_minor=amount,
