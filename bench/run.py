@@ -11,6 +11,9 @@
    per uncached page are counted separately with Django's test client (bench/queries.py).
 4. 2,000 signed checkout.session.completed deliveries from 16 concurrent senders, a quarter
    of them duplicates; then the database must hold exactly one gift per distinct event.
+   Then the shipped nginx and its microcache in front of the same gunicorn (bench/nginx.py):
+   the cached pages against nginx's own static file, a giving spike and a reader's lag
+   through it, and signed-in donors' and staff's pages, which must never come from it.
 5. One table with PASS/FAIL per bar, printed and written to bench/results.md; the exit
    status is non-zero when any bar fails.
 
@@ -22,7 +25,8 @@ bench/.work/wrk/, the server's log in bench/.work/gunicorn.log.
 
 Run with the project's virtualenv Python: `.venv/bin/python bench/run.py` (what `make bench` does).
 `BENCH_MEASURE_SECONDS=2` tries the driver out quickly (its table goes to bench/.work/results-quick.md);
-`bench/run.py --report` re-renders the table from bench/.work/measurements.json.
+`bench/run.py --report` re-renders the table from bench/.work/measurements.json;
+`BENCH_ONLY=nginx` runs only the rows through nginx, on the database the last run seeded.
 """
 
 import contextlib
