@@ -11,6 +11,9 @@
    per uncached page are counted separately with Django's test client (bench/queries.py).
 4. 2,000 signed checkout.session.completed deliveries from 16 concurrent senders, a quarter
    of them duplicates; then the database must hold exactly one gift per distinct event.
+   Then the shipped nginx and its microcache in front of the same gunicorn (bench/nginx.py):
+   the cached pages against nginx's own static file, a giving spike and a reader's lag
+   through it, and signed-in donors' and staff's pages, which must never come from it.
 5. One table with PASS/FAIL per bar, printed and written to bench/results.md; the exit
    status is non-zero when any bar fails.
 
@@ -22,7 +25,8 @@ bench/.work/wrk/, the server's log in bench/.work/gunicorn.log.
 
 Run with the project's virtualenv Python: `.venv/bin/python bench/run.py` (what `make bench` does).
 `BENCH_MEASURE_SECONDS=2` tries the driver out quickly (its table goes to bench/.work/results-quick.md);
-`bench/run.py --report` re-renders the table from bench/.work/measurements.json.
+`bench/run.py --report` re-renders the table from bench/.work/measurements.json;
+`BENCH_ONLY=nginx` runs only the rows through nginx, on the database the last run seeded.
 """
 
 import contextlib
@@ -57,6 +61,9 @@ import stripe
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the site's own money formatting, for the spike's probe
+
+from bench import nginx  # noqa: E402 (needs ROOT on the path)
+
 BENCH = ROOT / "bench"
 WORK = BENCH / ".work"
 MEDIA = BENCH / ".media"
@@ -75,6 +82,12 @@ PG_BENCH_DSN = f"host=127.0.0.1 port=5432 user=postgres dbname={DB_NAME}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 REDIS_URL = "redis://127.0.0.1:6379/5"
 WEBHOOK_SECRET = "whsec_bench_" + secrets.token_hex(16)
+# One per run, shared by gunicorn and the commands run beside it: bench/nginx.py signs a
+# donor's sign-in link with it.
+SECRET_KEY = secrets.token_urlsafe(50)
+# `BENCH_ONLY=nginx`: only the rows through nginx, on the database the last run seeded
+# (bench/.work/seed.json), written to bench/.work/results-nginx.md. For trying bench/nginx.py out.
+ONLY = os.environ.get("BENCH_ONLY", "")
 UNCACHED_COOKIE = "sessionid=bench-uncached"
 
 WORKERS = 4
@@ -230,7 +243,7 @@ def django_env(**extra):
         DJANGO_SETTINGS_MODULE="bench.settings",
         BENCH_STATIC_ROOT=str(STATIC_ROOT),
         MEDIA_ROOT=str(MEDIA),
-        SECRET_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY=SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SITE_URL="http://127.0.0.1",
         SECURE_SSL_REDIRECT="0",
@@ -371,10 +384,15 @@ def process_jiffies(pid):
     return int(fields[1]), int(fields[11]) + int(fields[12])  # ppid, utime + stime
 
 
+OUR_PIDS = set()  # other servers of ours (bench/nginx.py's nginx master): they and their children
+
+
 def is_ours(pid, ppid, server_pid):
-    """The gunicorn master and workers, Redis, and PostgreSQL's own processes except the
-    backends of other databases (other people's test runs, say)."""
+    """The gunicorn master and workers, nginx's when it runs, Redis, and PostgreSQL's own
+    processes except the backends of other databases (other people's test runs, say)."""
     if server_pid and server_pid in (pid, ppid):
+        return True
+    if pid in OUR_PIDS or ppid in OUR_PIDS:
         return True
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -1172,7 +1190,10 @@ def main():  # noqa: C901
 
     ensure_services()
     machine = machine_description()
+    if ONLY == "nginx":
+        return main_nginx_only(machine, rng)
     seed = build_database()
+    (WORK / "seed.json").write_text(json.dumps(seed))
     log(f"seeded in {seed['seconds']} s: {seed['gifts']} gifts, top project {seed['top_project']}")
     static_paths = collect_static()
     css_path = "/static/" + static_paths["css/site.css"]
@@ -1335,6 +1356,18 @@ def main():  # noqa: C901
                 hooks, hooks_db = again, again_db
             elif not all(webhook_checks(again, again_db)):
                 hooks, hooks_db = again, again_db
+
+        # The shipped nginx and its microcache in front of the same gunicorn (bench/nginx.py).
+        wait_for_quiet(limit=30)
+        edge = nginx.measure_edge(
+            sys.modules[__name__],
+            port,
+            server.process.pid,
+            seed,
+            public_pages,
+            static_paths["css/site.css"],
+            rng,
+        )
     finally:
         server.stop()
 
@@ -1358,6 +1391,7 @@ def main():  # noqa: C901
         "hooks_db": hooks_db,
         "counted": counted,
         "spike": spike,
+        "edge": edge,
         "scale": SCALE,
         "gifts_lag": os.environ.get("PAGE_CACHE_GIFTS_LAG_SECONDS", "2"),
         "minutes": (time.monotonic() - started) / 60,
@@ -1365,6 +1399,50 @@ def main():  # noqa: C901
     }
     MEASUREMENTS.write_text(json.dumps(data, indent=1))
     return report(data)
+
+
+def main_nginx_only(machine, rng):
+    """BENCH_ONLY=nginx: the rows through nginx alone, on the database the last full run
+    seeded; the table goes to bench/.work/results-nginx.md."""
+    seed_file = WORK / "seed.json"
+    if not seed_file.exists():
+        raise SystemExit(f"BENCH_ONLY=nginx needs {seed_file.relative_to(ROOT)}: run the whole bench once")
+    seed = json.loads(seed_file.read_text())
+    static_paths = collect_static()
+    public_pages = [
+        ("Home", "/"),
+        ("Story list", "/stories/"),
+        ("Story", f"/stories/{seed['story_slug']}/"),
+        ("Project list", "/projects/"),
+        (f"Project ({seed['top_project']['gifts']:,} gifts)", f"/projects/{seed['top_project']['slug']}/"),
+    ]
+    wait_for_quiet()
+    server = Server().start()
+    try:
+        edge = nginx.measure_edge(
+            sys.modules[__name__], server.port, server.process.pid, seed, public_pages,
+            static_paths["css/site.css"], rng,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    (WORK / "edge.json").write_text(json.dumps(edge, indent=1))
+    lines, notes, passed = nginx.report_lines(sys.modules[__name__], edge)
+    header = ["Measurement", "URL", "req/s", "p50 ms", "p99 ms", "% of static", "SQL", "gzip KB"]
+    header += ["Other CPU", "Bars", "Result"]
+    table = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|", *lines]
+    text = [
+        *(f"- **{k}:** {v}" for k, v in machine.items()),
+        "",
+        *table,
+        "",
+        f"Overall: {'PASS' if passed else 'FAIL'}",
+    ]
+    text += ["", *(f"- {n}" for n in notes)]
+    results = WORK / "results-nginx.md"
+    results.write_text("\n".join(text) + "\n")
+    print("\n".join(text))
+    print(f"(written to {results.relative_to(ROOT)})")
+    return 0 if passed else 1
 
 
 def report(data):  # noqa: C901
@@ -1563,9 +1641,14 @@ def report(data):  # noqa: C901
         + result_cell(checks)
         + " |"
     )
+    # Through nginx (bench/nginx.py); absent from measurements.json of older runs.
+    edge_notes, edge_passed = [], True
+    if data.get("edge"):
+        edge_lines, edge_notes, edge_passed = nginx.report_lines(sys.modules[__name__], data["edge"])
+        lines += edge_lines
     table = "\n".join(lines)
     all_bars = [ok for row in rows + spike_rows for _, ok in row["bars"]] + [ok for _, ok in stream_bars]
-    passed = all(all_bars) and all(ok for _, ok in hook_bars + checks)
+    passed = all(all_bars) and all(ok for _, ok in hook_bars + checks) and edge_passed
 
     project_row = next(r for r in rows if r["kind"] == "uncached" and r["url"] == project_path)
     idle = [r for r in rows if r["result"].get("busy_cpu", 100) < IDLE_BUSY_PERCENT]
@@ -1707,6 +1790,7 @@ def report(data):  # noqa: C901
         "(bench/.work/gunicorn.log).",
         f"Total run time {data['minutes']:.1f} min.",
     ]
+    notes[-1:-1] = edge_notes
 
     machine_lines = [f"- **{k}:** {v}" for k, v in machine.items()]
     around = ", ".join(f"{v:,.0f}" for v in hooks.get("static_around", []))
@@ -1721,7 +1805,13 @@ def report(data):  # noqa: C901
         "",
         f"**Overall: {'PASS' if passed else 'FAIL'}** "
         f"(static baseline {static_rps:,.0f} req/s; every % is of it, but the webhooks' "
-        f"{hooks['baseline']:,.0f} req/s)",
+        f"{hooks['baseline']:,.0f} req/s"
+        + (
+            f" and the rows through nginx, of nginx's own static file, "
+            f"{data['edge']['static']['rps']:,.0f} req/s)"
+            if data.get("edge")
+            else ")"
+        ),
         "",
         "## Notes",
         "",
