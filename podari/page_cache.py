@@ -21,9 +21,9 @@ and each gift changes totals on most pages. Three things keep the cache useful m
 - Gifts have a version of their own. A gift replaces only the gifts version, which
   pages that show no gift (the story list, the feed: `public_page(..., shows_gifts=False)`)
   ignore; stories and projects replace the content version, which every page checks.
-- Totals may lag: a page stored less than PAGE_CACHE_GIFTS_LAG_SECONDS ago (2 s) is
+- Totals may lag: a page stored less than PAGE_CACHE_GIFTS_LAG_SECONDS ago (1 s) is
   served even if gifts have arrived since. So each page is rebuilt at most once in that
-  time however many gifts arrive, and every reader sees a gift within about 2 seconds.
+  time however many gifts arrive, and every reader sees a gift within about a second.
   A change to a story or a project is never served late: with the content version
   moved, nobody gets the old copy. Visitors with a session (a donor back from
   checkout) see their gift at once: they never get a stored page.

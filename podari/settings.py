@@ -239,10 +239,11 @@ PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # How long a cached page may go on showing totals from before the latest gift (see
 # podari/page_cache.py): during a giving spike each page is rebuilt at most this often.
-PAGE_CACHE_GIFTS_LAG_SECONDS = env.int("PAGE_CACHE_GIFTS_LAG_SECONDS", default=2)
+PAGE_CACHE_GIFTS_LAG_SECONDS = env.int("PAGE_CACHE_GIFTS_LAG_SECONDS", default=1)
 PAGE_CACHE_BROWSER_SECONDS = 0
 # What nginx's microcache or a CDN may keep of a public page (podari/edge_cache.py). A gift
-# shows within PAGE_CACHE_SHARED_SECONDS + PAGE_CACHE_GIFTS_LAG_SECONDS = 1 + 2 = 3 s.
+# shows within PAGE_CACHE_SHARED_SECONDS + PAGE_CACHE_GIFTS_LAG_SECONDS = 1 + 1 = 2 s, and
+# within 3 s with nginx's clock, which counts whole seconds.
 PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=1)
 PAGE_CACHE_STALE_WHILE_REVALIDATE_SECONDS = env.int("PAGE_CACHE_STALE_WHILE_REVALIDATE_SECONDS", default=30)
 PAGE_CACHE_STALE_IF_ERROR_SECONDS = env.int("PAGE_CACHE_STALE_IF_ERROR_SECONDS", default=86400)
