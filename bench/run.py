@@ -600,10 +600,11 @@ PENDING_GIFT_SQL = """
     INSERT INTO donations_gift (
         public_id, project_id, amount_minor, currency, status, frequency, livemode,
         donor_name, donor_email, show_name_publicly, dedication, dedication_name,
+        dedication_message, dedication_notify_email, dedication_shows_amount,
         stripe_checkout_session_id, stripe_charge_id, needs_review, review_reason, created_at, updated_at
     ) VALUES (
         gen_random_uuid(), %s, %s, 'usd', 'pending', 'one_time', false,
-        '', %s, false, '', '', %s, '', false, '', now(), now()
+        '', %s, false, '', '', '', '', false, %s, '', false, '', now(), now()
     ) RETURNING id, public_id
 """
 
