@@ -1,5 +1,9 @@
 """Background tasks of fundraiser pages (django-tasks), run by the worker."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
 from django_tasks import task
 
 from podari.periodic import periodic, schedule_next
@@ -25,3 +29,17 @@ def send_gift_digests():
         return digests.send_all()
     finally:
         schedule_next(send_gift_digests, DIGEST_SECONDS)
+
+
+@periodic(DIGEST_SECONDS)
+@task()
+def delete_old_sign_in_links():
+    """Supporters' sign-in links are kept as long as donors' (RETENTION_SIGN_IN_DAYS), then
+    deleted: a record of when someone asked to sign in is personal data with no further use."""
+    from fundraisers.models import SupporterSignInLink
+
+    try:
+        cutoff = timezone.now() - timedelta(days=settings.RETENTION_SIGN_IN_DAYS)
+        return SupporterSignInLink.objects.filter(created_at__lt=cutoff).delete()[0]
+    finally:
+        schedule_next(delete_old_sign_in_links, DIGEST_SECONDS)

@@ -2,10 +2,12 @@
 gets a digest of new gifts and writes a thank-you note shown on the page."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from fundraisers import digests
 from fundraisers.models import Supporter
@@ -123,3 +125,17 @@ def test_links_to_one_address_are_capped(client, settings, django_capture_on_com
             assert response.status_code == 302  # the same answer every time
 
     assert len(mail.outbox) == 2
+
+
+def test_supporters_sign_in_links_are_deleted_after_the_retention_period(supporter, settings):
+    from fundraisers.models import SupporterSignInLink
+    from fundraisers.tasks import delete_old_sign_in_links
+
+    old = SupporterSignInLink.objects.create(
+        supporter=supporter, created_at=timezone.now() - timedelta(days=settings.RETENTION_SIGN_IN_DAYS + 1)
+    )
+    recent = SupporterSignInLink.objects.create(supporter=supporter)
+
+    assert delete_old_sign_in_links.call() == 1
+    assert list(SupporterSignInLink.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not SupporterSignInLink.objects.filter(pk=old.pk).exists()
