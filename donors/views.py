@@ -30,6 +30,7 @@ from donations.money import format_money, gift_amounts, is_chargeable, parse_maj
 from donors import consent, emails, links, privacy, tasks
 from donors.models import ConsentChange, Email, PrivacyRequest, SignInLink, enqueue_on_commit
 from ledger import figures
+from podari.link_sign_in import sign_in_required, signed_in
 from podari.ratelimit import client_ip, over_limit
 
 logger = logging.getLogger(__name__)
@@ -87,23 +88,14 @@ def _forget_token(request, kind):
 
 
 def signed_in_donor(request):
-    donor_id = request.session.get(SESSION_DONOR)
-    signed_in_at = request.session.get(SESSION_SIGNED_IN_AT, 0)
-    if not donor_id or time.time() - signed_in_at > settings.DONOR_SESSION_SECONDS:
-        return None
-    return Donor.objects.filter(pk=donor_id).first()
+    return signed_in(request, Donor, SESSION_DONOR, SESSION_SIGNED_IN_AT)
 
 
-def donor_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        donor = signed_in_donor(request)
-        if donor is None:
-            messages.info(request, "Enter your email address and we will send you a link to your giving.")
-            return redirect("donors:request_link")
-        return view(request, donor, *args, **kwargs)
-
-    return wrapped
+donor_required = sign_in_required(
+    signed_in_donor,
+    prompt="Enter your email address and we will send you a link to your giving.",
+    sign_in_url="donors:request_link",
+)
 
 
 class EmailForm(forms.Form):

@@ -27,6 +27,7 @@ from fundraisers import digests, emails, tasks
 from fundraisers.forms import EmailForm, FundraiserForm, ReportForm, ThankYouForm
 from fundraisers.models import Fundraiser, FundraiserReport, Supporter, SupporterSignInLink
 from ledger import figures
+from podari.link_sign_in import sign_in_required, signed_in
 from podari.ratelimit import client_ip, over_limit
 
 SESSION_SUPPORTER = "supporter_id"
@@ -49,23 +50,14 @@ def private_page(view):
 
 
 def signed_in_supporter(request):
-    supporter_id = request.session.get(SESSION_SUPPORTER)
-    signed_in_at = request.session.get(SESSION_SIGNED_IN_AT, 0)
-    if not supporter_id or time.time() - signed_in_at > settings.DONOR_SESSION_SECONDS:
-        return None
-    return Supporter.objects.filter(pk=supporter_id).first()
+    return signed_in(request, Supporter, SESSION_SUPPORTER, SESSION_SIGNED_IN_AT)
 
 
-def supporter_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        supporter = signed_in_supporter(request)
-        if supporter is None:
-            messages.info(request, "Enter your email address and we will send you a link to sign in.")
-            return redirect("fundraisers:start")
-        return view(request, supporter, *args, **kwargs)
-
-    return wrapped
+supporter_required = sign_in_required(
+    signed_in_supporter,
+    prompt="Enter your email address and we will send you a link to sign in.",
+    sign_in_url="fundraisers:start",
+)
 
 
 def _own_page(supporter, slug):
